@@ -1,0 +1,287 @@
+// The JavaScript face of the formhook core. Every rule (key derivation, header formats, timestamp
+// checks, constant-time comparison) lives in the Rust core compiled to wasm; this file converts
+// types and errors. Payloads cross into wasm as bytes; JSON is parsed here, where JSON.parse is
+// fastest.
+
+let wasm;
+let schemes;
+
+/** Installs the wasm-bindgen glue of one build (called once by each entry point). */
+export function setBackend(glue) {
+  wasm = glue;
+  schemes = undefined;
+}
+
+/** Thrown when a webhook fails verification; `code` is stable, `message` matches standardwebhooks'. */
+export class WebhookVerificationError extends Error {
+  constructor(message, code = "verification_failed") {
+    super(message);
+    this.name = "WebhookVerificationError";
+    this.code = code;
+  }
+}
+
+/** Thrown for misuse: a bad secret, an unknown scheme, a payload of the wrong type. */
+export class FormhookError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = "FormhookError";
+    this.code = code;
+  }
+}
+
+function errorFromId(id, ErrorClass) {
+  const [code, message] = wasm.errorInfo(id).split("\t");
+  return new ErrorClass(message, code);
+}
+
+// wasm throws a numeric error id for bad secrets or schemes; turn it into a FormhookError.
+function callWasm(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (typeof e === "number") throw errorFromId(e, FormhookError);
+    throw e;
+  }
+}
+
+function schemeTable() {
+  if (!schemes) {
+    schemes = new Map();
+    const lines = wasm.schemeTable().trim().split("\n");
+    lines.forEach((line, index) => {
+      const [name, id, timestamp, signature] = line.split(" ").map((v) => (v === "-" ? undefined : v));
+      schemes.set(name, { index, name, id, timestamp, signature });
+    });
+    for (const [alias, name] of [["standard", "standard-webhooks"], ["svix", "standard-webhooks"], ["splitforms", "hex"]]) {
+      schemes.set(alias, schemes.get(name));
+    }
+  }
+  return schemes;
+}
+
+function lookupScheme(name) {
+  const scheme = schemeTable().get(name);
+  if (!scheme) {
+    const known = [...new Set([...schemeTable().values()].map((s) => s.name))].join(", ");
+    throw new FormhookError(`unknown signature scheme "${name}" (known: ${known})`, "unknown_scheme");
+  }
+  return scheme;
+}
+
+/** The schemes this build supports, with the headers each reads and writes. */
+export function listSchemes() {
+  return [...new Set(schemeTable().values())].map(({ name, id, timestamp, signature }) => ({
+    name,
+    headers: { id, timestamp, signature },
+  }));
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Bytes of a payload without copying views: strings are UTF-8 encoded, views keep their offset. */
+export function toBytes(payload) {
+  if (typeof payload === "string") return encoder.encode(payload);
+  if (payload instanceof Uint8Array) return payload;
+  if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (payload instanceof ArrayBuffer) return new Uint8Array(payload);
+  throw new FormhookError("payload must be a string, Buffer, Uint8Array, ArrayBuffer or ArrayBuffer view", "invalid_payload");
+}
+
+// One header from a Fetch `Headers`, a Map, or a plain record (Node's lowercase
+// IncomingHttpHeaders, or any casing). Repeated values are joined with `separator`.
+function readHeader(headers, name, separator) {
+  if (!headers || !name) return undefined;
+  let value;
+  if (typeof headers.get === "function") {
+    value = headers.get(name);
+  } else {
+    value = headers[name];
+    if (value === undefined) {
+      for (const key of Object.keys(headers)) {
+        if (key.length === name.length && key.toLowerCase() === name) {
+          value = headers[key];
+          break;
+        }
+      }
+    }
+  }
+  if (Array.isArray(value)) value = value.join(separator);
+  return value == null ? undefined : String(value);
+}
+
+function nowSeconds(now) {
+  const ms = now === undefined ? Date.now() : now instanceof Date ? now.getTime() : Number(now) * 1000;
+  return Math.floor(ms / 1000);
+}
+
+function secondsOf(timestamp) {
+  return timestamp instanceof Date ? Math.floor(timestamp.getTime() / 1000) : Math.floor(Number(timestamp));
+}
+
+const DEFAULT_TOLERANCE = 300;
+
+// The keys of one scheme: every secret given (rotation) turned into an HMAC key inside wasm.
+function makeKeys(scheme, secrets, raw) {
+  const keys = callWasm(() => new wasm.Keys(scheme.index));
+  const list = Array.isArray(secrets) ? secrets : [secrets];
+  if (list.length === 0) throw new FormhookError("at least one secret is required", "secret_empty");
+  for (const secret of list) {
+    if (raw || secret instanceof Uint8Array) {
+      const bytes = secret instanceof Uint8Array ? secret : Uint8Array.from(String(secret), (c) => c.charCodeAt(0));
+      callWasm(() => keys.addRaw(bytes));
+    } else if (typeof secret === "string") {
+      callWasm(() => keys.add(secret));
+    } else {
+      throw new FormhookError("Expected secret to be of type string", "invalid_secret");
+    }
+  }
+  return keys;
+}
+
+function parseJson(payload, bytes, jsonParse) {
+  if (jsonParse === false) return undefined;
+  const text = typeof payload === "string" ? payload : decoder.decode(bytes);
+  return text === "" ? undefined : JSON.parse(text);
+}
+
+/**
+ * Verifies Standard Webhooks messages: a drop-in for the `standardwebhooks` package's `Webhook`
+ * (and svix's, whose `svix-*` headers it also reads).
+ */
+export class Webhook {
+  static prefix = "whsec_";
+  #keys;
+  #tolerance;
+
+  /**
+   * @param secret `whsec_…` (or bare base64), raw bytes with `{format: "raw"}`, or an array of
+   *   secrets during rotation.
+   */
+  constructor(secret, options = {}) {
+    this.#keys = makeKeys(lookupScheme("standard-webhooks"), secret, options.format === "raw");
+    this.#tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
+  }
+
+  /** Verifies and returns the parsed JSON payload (undefined for an empty one); throws WebhookVerificationError. */
+  verify(payload, headers, options = {}) {
+    const bytes = toBytes(payload);
+    const id = readHeader(headers, "webhook-id", ",") ?? readHeader(headers, "svix-id", ",");
+    const timestamp = readHeader(headers, "webhook-timestamp", ",") ?? readHeader(headers, "svix-timestamp", ",");
+    const signature = readHeader(headers, "webhook-signature", " ") ?? readHeader(headers, "svix-signature", " ");
+    const result = this.#keys.verify(bytes, id, timestamp, signature, nowSeconds(options.now), this.#tolerance);
+    if (result !== 0) throw errorFromId(result, WebhookVerificationError);
+    return parseJson(payload, bytes, options.jsonParse);
+  }
+
+  /** `v1,<base64>` (one entry per secret) for `msgId`, `timestamp` (a Date or Unix seconds) and `payload`. */
+  sign(msgId, timestamp, payload) {
+    return this.#keys.sign(String(msgId), secondsOf(timestamp), toBytes(payload));
+  }
+}
+
+/**
+ * A reusable verifier for any scheme; keys are prepared once.
+ * @param scheme "standard-webhooks", "github", "gudform", "hex" (splitforms), "typeform", "shopify", "stripe", "slack"
+ */
+export function createVerifier(scheme, secrets, options = {}) {
+  const info = lookupScheme(scheme);
+  const keys = makeKeys(info, secrets, options.format === "raw");
+  const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
+  const signatureHeader = options.header?.toLowerCase() ?? info.signature;
+  const separator = info.name === "stripe" ? "," : " ";
+  return {
+    scheme: info.name,
+    verify(payload, headers, verifyOptions = {}) {
+      const bytes = toBytes(payload);
+      const result = keys.verify(
+        bytes,
+        readHeader(headers, info.id, ","),
+        readHeader(headers, info.timestamp, ","),
+        readHeader(headers, signatureHeader, separator),
+        nowSeconds(verifyOptions.now),
+        tolerance,
+      );
+      if (result !== 0) throw errorFromId(result, WebhookVerificationError);
+      return true;
+    },
+  };
+}
+
+/** Verifies one request in any scheme; returns true or throws WebhookVerificationError. */
+export function verify(scheme, secrets, payload, headers, options = {}) {
+  return createVerifier(scheme, secrets, options).verify(payload, headers, options);
+}
+
+/**
+ * Signs a payload and returns the headers to send: the signature header, plus the id and
+ * timestamp headers where the scheme has them.
+ */
+export function sign(scheme, secrets, { id = "", timestamp = Date.now() / 1000, payload, header } = {}) {
+  const info = lookupScheme(scheme);
+  const keys = makeKeys(info, secrets, false);
+  const seconds = secondsOf(timestamp);
+  const headers = {};
+  if (info.id) headers[info.id] = String(id);
+  if (info.timestamp) headers[info.timestamp] = String(seconds);
+  headers[header?.toLowerCase() ?? info.signature] = keys.sign(String(id), seconds, toBytes(payload));
+  return headers;
+}
+
+/** A new `whsec_` secret from the platform's CSPRNG. */
+export function generateSecret(bytes = 32) {
+  const random = new Uint8Array(bytes);
+  globalThis.crypto.getRandomValues(random);
+  return callWasm(() => wasm.generateSecret(random));
+}
+
+function verifierFor(schemeOrWebhook, secrets, options) {
+  if (schemeOrWebhook instanceof Webhook) {
+    return { verify: (payload, headers, o) => schemeOrWebhook.verify(payload, headers, { ...o, jsonParse: false }) };
+  }
+  return createVerifier(schemeOrWebhook, secrets, options);
+}
+
+/**
+ * Verifies a Fetch API `Request` (Next.js App Router, Workers, Deno, Bun) and returns
+ * `{ payload, data }`: the raw bytes and the parsed JSON (undefined if the body is not JSON).
+ * Usage: `await verifyRequest(request, "standard-webhooks", secret)` or `verifyRequest(request, webhook)`.
+ */
+export async function verifyRequest(request, schemeOrWebhook, secrets, options = {}) {
+  const payload = new Uint8Array(await request.arrayBuffer());
+  verifierFor(schemeOrWebhook, secrets, options).verify(payload, request.headers, options);
+  return { payload, data: tryParse(payload) };
+}
+
+function tryParse(bytes) {
+  try {
+    return bytes.length === 0 ? undefined : JSON.parse(decoder.decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Express middleware; mount after `express.raw({ type: "*\/*" })` so the body stays bytes.
+ * On success `req.webhook` holds the parsed JSON and `next()` runs; on failure it answers
+ * 400 `{ error: { code, message } }` (500 if the body was already parsed as something else).
+ */
+export function expressVerifier(schemeOrWebhook, secrets, options = {}) {
+  const verifier = verifierFor(schemeOrWebhook, secrets, options);
+  return function formhookVerify(req, res, next) {
+    if (!(req.body instanceof Uint8Array)) {
+      res.status(500).json({ error: { code: "body_not_raw", message: "mount express.raw() before the formhook verifier so the body stays bytes" } });
+      return;
+    }
+    try {
+      verifier.verify(req.body, req.headers, options);
+    } catch (e) {
+      if (!(e instanceof WebhookVerificationError)) return next(e);
+      res.status(400).json({ error: { code: e.code, message: e.message } });
+      return;
+    }
+    req.webhook = tryParse(req.body);
+    next();
+  };
+}

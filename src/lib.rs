@@ -1,0 +1,29 @@
+#![no_std]
+#![doc = include_str!("../README.md")]
+//!
+//! ## In scope
+//! - Signing and verifying webhooks: Standard Webhooks v1, GitHub, GudForm, plain hex, Typeform,
+//!   Shopify, Stripe and Slack ([`signature`]), with secrets ([`secret`]).
+//! - Parsing form bodies: urlencoded, JSON objects, multipart with files ([`form`]).
+//! - Building event payloads in the canonical, flat and answers shapes ([`event`]).
+//! - The retry and delivery policy as pure functions ([`retry`]).
+//!
+//! ## Out of scope
+//! - Sockets, HTTP clients and servers, storage: adapters (the npm package, the edge worker) do I/O.
+//! - Clocks and randomness: callers pass `now` and random bytes.
+//! - JSON parsing of verified payloads in JavaScript: `JSON.parse` is faster than any wasm parser.
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+extern crate alloc;
+
+pub mod encoding;
+pub mod event;
+pub mod form;
+pub mod mac;
+pub mod retry;
+pub mod secret;
+pub mod signature;
+pub mod time;
+
+pub use mac::HmacKey;
+pub use secret::{Secret, SecretError};
+pub use signature::{sign, verify, Scheme, SignatureHeaders, VerifyError, DEFAULT_TOLERANCE_SECS};
