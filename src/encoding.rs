@@ -2,19 +2,67 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use base64::Engine as _;
+const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// Standard alphabet, padding required and canonical, no trailing bits.
-const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+// Written here rather than taken from the `base64` crate: this is all the core needs, and the
+// crate's general engine costs ~2 KB of wasm.
 
 /// Encodes bytes as standard padded base64.
 pub fn base64_encode(bytes: &[u8]) -> String {
-    BASE64.encode(bytes)
+    let sextet = |n: u32| char::from(BASE64_ALPHABET.get((n & 63) as usize).copied().unwrap_or(b'A'));
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sextet(n >> 18));
+        out.push(sextet(n >> 12));
+        out.push(if chunk.len() > 1 { sextet(n >> 6) } else { '=' });
+        out.push(if chunk.len() > 2 { sextet(n) } else { '=' });
+    }
+    out
 }
 
-/// Decodes standard padded base64, refusing anything non-canonical.
+fn base64_value(c: u8) -> Option<u32> {
+    let v = match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => return None,
+    };
+    Some(u32::from(v))
+}
+
+/// Decodes standard padded base64, refusing anything non-canonical: missing or misplaced
+/// padding, characters outside the alphabet, whitespace, or non-zero trailing bits.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    BASE64.decode(text).ok()
+    let input = text.as_bytes();
+    if input.len() % 4 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len() / 4 * 3);
+    let quads = input.chunks_exact(4);
+    let last = quads.len().saturating_sub(1);
+    for (index, quad) in quads.enumerate() {
+        let pad = quad.iter().rev().take_while(|c| **c == b'=').count();
+        if pad > 2 || (pad > 0 && index != last) {
+            return None;
+        }
+        let mut n = 0u32;
+        for c in quad.iter().take(4 - pad) {
+            n = (n << 6) | base64_value(*c)?;
+        }
+        n <<= 6 * pad as u32;
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        // Canonical form: the bits the padding hides must be zero.
+        let kept = 3 - pad;
+        if bytes.iter().skip(kept).any(|b| *b != 0) {
+            return None;
+        }
+        out.extend(bytes.iter().take(kept));
+    }
+    Some(out)
 }
 
 /// Decodes base64 that must hold exactly `N` bytes.
@@ -82,12 +130,31 @@ mod tests {
     }
 
     #[test]
+    fn base64_round_trips_every_length() {
+        let data: Vec<u8> = (0..=255u8).collect();
+        for len in 0..data.len() {
+            let text = base64_encode(&data[..len]);
+            assert_eq!(base64_decode(&text).as_deref(), Some(&data[..len]), "length {len}");
+        }
+    }
+
+    #[test]
     fn base64_is_strict() {
         assert_eq!(base64_encode(b"hi!?"), "aGkhPw==");
         assert_eq!(base64_decode("aGkhPw==").as_deref(), Some(&b"hi!?"[..]));
         assert_eq!(base64_decode("aGkhPw"), None, "missing padding");
         assert_eq!(base64_decode("aGkhPx=="), None, "trailing bits");
         assert_eq!(base64_decode("aGkh Pw=="), None, "whitespace");
+        assert_eq!(base64_decode("aGk=Pw=="), None, "padding inside");
+        assert_eq!(base64_decode("aG==="), None, "bad length");
+        assert_eq!(base64_decode("a==="), None, "three pads");
+        assert_eq!(base64_decode("").as_deref(), Some(&b""[..]));
+        assert_eq!(base64_encode(b""), "");
+        assert_eq!(base64_encode(b"h"), "aA==");
+        assert_eq!(base64_encode(b"hi"), "aGk=");
+        assert_eq!(base64_decode("aA==").as_deref(), Some(&b"h"[..]));
+        assert_eq!(base64_decode("aB=="), None, "trailing bits under one pad pair");
+        assert_eq!(base64_decode("aGl="), None, "trailing bits under one pad");
         assert_eq!(base64_decode_exact::<4>("aGkhPw=="), Some(*b"hi!?"));
         assert_eq!(base64_decode_exact::<5>("aGkhPw=="), None);
     }
