@@ -1,0 +1,167 @@
+// Types for every build of the formhook package (node ESM/CJS, workerd, browser).
+
+/** A request body as received: bytes are verified as they are; strings are UTF-8 encoded. */
+export type Payload = string | Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** Request headers: a Fetch `Headers`, a `Map`, or a plain object of any casing (Node's `req.headers`). */
+export type HeadersLike =
+  | { get(name: string): string | null | undefined }
+  | Record<string, string | string[] | undefined>;
+
+/** The schemes the core supports; aliases: `standard` and `svix` (standard-webhooks), `splitforms` (hex). */
+export type SchemeName =
+  | "standard-webhooks"
+  | "github"
+  | "gudform"
+  | "hex"
+  | "typeform"
+  | "shopify"
+  | "stripe"
+  | "slack"
+  | "standard"
+  | "svix"
+  | "splitforms";
+
+/** Stable identifiers of verification failures. */
+export type VerificationErrorCode =
+  | "missing_headers"
+  | "invalid_timestamp"
+  | "timestamp_too_old"
+  | "timestamp_too_new"
+  | "invalid_signature_header"
+  | "malformed_signature"
+  | "no_matching_signature"
+  | "no_secret"
+  | "too_many_signatures";
+
+/** Thrown when a webhook fails verification. Messages match the `standardwebhooks` package. */
+export declare class WebhookVerificationError extends Error {
+  constructor(message: string, code?: VerificationErrorCode | string);
+  readonly name: "WebhookVerificationError";
+  readonly code: VerificationErrorCode | string;
+}
+
+/** Thrown for misuse: bad secret (`secret_invalid_encoding`, `secret_empty`, …), `unknown_scheme`, `invalid_payload`. */
+export declare class FormhookError extends Error {
+  constructor(message: string, code: string);
+  readonly name: "FormhookError";
+  readonly code: string;
+}
+
+export interface WebhookOptions {
+  /** `"raw"`: the secret is the key itself (a string is taken byte per char), not `whsec_<base64>`. */
+  format?: "raw";
+  /** Seconds a timestamp may differ from now; default 300. */
+  tolerance?: number;
+}
+
+export interface VerifyOptions {
+  /** Parse the payload as JSON and return it (default true). */
+  jsonParse?: boolean;
+  /** The clock to check timestamps against: a Date or Unix seconds; default `Date.now()`. */
+  now?: Date | number;
+}
+
+/** Header names of a Standard Webhooks message. */
+export interface WebhookUnbrandedRequiredHeaders {
+  "webhook-id": string;
+  "webhook-timestamp": string;
+  "webhook-signature": string;
+}
+
+/** Svix's header names, also accepted by `Webhook.verify`. */
+export interface WebhookRequiredHeaders {
+  "svix-id": string;
+  "svix-timestamp": string;
+  "svix-signature": string;
+}
+
+/** Standard Webhooks verifier and signer; a drop-in for `standardwebhooks`' `Webhook`. */
+export declare class Webhook {
+  static readonly prefix: "whsec_";
+  /** @param secret `whsec_…` or bare base64; raw bytes with `{format: "raw"}`; an array during rotation. */
+  constructor(secret: string | Uint8Array | Array<string | Uint8Array>, options?: WebhookOptions);
+  /** Verifies and returns the parsed JSON payload (`undefined` if empty or `jsonParse: false`). */
+  verify(
+    payload: Payload,
+    headers: WebhookUnbrandedRequiredHeaders | WebhookRequiredHeaders | HeadersLike,
+    options?: VerifyOptions,
+  ): unknown;
+  /** The `webhook-signature` value: `v1,<base64>`, one space-separated entry per secret. */
+  sign(msgId: string, timestamp: Date | number, payload: Payload): string;
+}
+
+export interface SchemeOptions {
+  format?: "raw";
+  tolerance?: number;
+  /** Read (or write) the signature from this header instead of the scheme's default. */
+  header?: string;
+}
+
+export interface Verifier {
+  readonly scheme: string;
+  /** Returns true or throws `WebhookVerificationError`. */
+  verify(payload: Payload, headers: HeadersLike, options?: { now?: Date | number }): true;
+}
+
+/** A verifier for any scheme, with its keys prepared once; pass several secrets during rotation. */
+export declare function createVerifier(
+  scheme: SchemeName,
+  secrets: string | Uint8Array | Array<string | Uint8Array>,
+  options?: SchemeOptions,
+): Verifier;
+
+/** Verifies one request in any scheme; returns true or throws `WebhookVerificationError`. */
+export declare function verify(
+  scheme: SchemeName,
+  secrets: string | Uint8Array | Array<string | Uint8Array>,
+  payload: Payload,
+  headers: HeadersLike,
+  options?: SchemeOptions & { now?: Date | number },
+): true;
+
+export interface SignInput {
+  /** Message id (Standard Webhooks). */
+  id?: string;
+  /** Unix seconds or a Date; default now. */
+  timestamp?: Date | number;
+  payload: Payload;
+  header?: string;
+}
+
+/** Signs a payload; returns the headers to send (signature, plus id/timestamp where the scheme has them). */
+export declare function sign(
+  scheme: SchemeName,
+  secrets: string | Array<string>,
+  input: SignInput,
+): Record<string, string>;
+
+/** A new `whsec_` secret from the platform CSPRNG (`bytes` between 24 and 64, default 32). */
+export declare function generateSecret(bytes?: number): string;
+
+/** The schemes of this build and the headers each uses (lowercase). */
+export declare function listSchemes(): Array<{
+  name: string;
+  headers: { id?: string; timestamp?: string; signature: string };
+}>;
+
+/** The bytes of a payload, without copying views (their `byteOffset` is kept). */
+export declare function toBytes(payload: Payload): Uint8Array;
+
+/** Verifies a Fetch `Request` (Next.js App Router, Workers, Deno, Bun) and returns its body and parsed JSON. */
+export declare function verifyRequest(
+  request: Request,
+  scheme: SchemeName | Webhook,
+  secrets?: string | Uint8Array | Array<string | Uint8Array>,
+  options?: SchemeOptions & { now?: Date | number },
+): Promise<{ payload: Uint8Array; data: unknown }>;
+
+/** Express middleware; mount after `express.raw({ type: "*\/*" })`. Sets `req.webhook`; failures get 400 `{error:{code,message}}`. */
+export declare function expressVerifier(
+  scheme: SchemeName | Webhook,
+  secrets?: string | Uint8Array | Array<string | Uint8Array>,
+  options?: SchemeOptions,
+): (req: any, res: any, next: (err?: unknown) => void) => void;
+
+/** Installs a wasm-bindgen backend; used by the package's own entry points. */
+export declare function setBackend(glue: unknown): void;
