@@ -34,18 +34,27 @@ export type VerificationErrorCode =
   | "no_secret"
   | "too_many_signatures";
 
-/** Thrown when a webhook fails verification. Messages match the `standardwebhooks` package. */
+/** Thrown when a webhook fails verification. Messages start with the `standardwebhooks` package's. */
 export declare class WebhookVerificationError extends Error {
   constructor(message: string, code?: VerificationErrorCode | string);
   readonly name: "WebhookVerificationError";
   readonly code: VerificationErrorCode | string;
 }
 
-/** Thrown for misuse: bad secret (`secret_invalid_encoding`, `secret_empty`, …), `unknown_scheme`, `invalid_payload`. */
+/** Stable identifiers of misuse errors. */
+export type FormhookErrorCode =
+  | "secret_invalid_encoding"
+  | "secret_empty"
+  | "secret_too_long"
+  | "secret_bad_random_length"
+  | "unknown_scheme"
+  | "invalid_payload";
+
+/** Thrown for misuse: a bad secret, an unknown scheme, a payload that is not bytes or a string. */
 export declare class FormhookError extends Error {
-  constructor(message: string, code: string);
+  constructor(message: string, code: FormhookErrorCode | string);
   readonly name: "FormhookError";
-  readonly code: string;
+  readonly code: FormhookErrorCode | string;
 }
 
 export interface WebhookOptions {

@@ -2,14 +2,22 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // Written here rather than taken from the `base64` crate: this is all the core needs, and the
 // crate's general engine costs ~2 KB of wasm.
 
 /// Encodes bytes as standard padded base64.
 pub fn base64_encode(bytes: &[u8]) -> String {
-    let sextet = |n: u32| char::from(BASE64_ALPHABET.get((n & 63) as usize).copied().unwrap_or(b'A'));
+    let sextet = |n: u32| {
+        char::from(
+            BASE64_ALPHABET
+                .get((n & 63) as usize)
+                .copied()
+                .unwrap_or(b'A'),
+        )
+    };
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
@@ -134,7 +142,11 @@ mod tests {
         let data: Vec<u8> = (0..=255u8).collect();
         for len in 0..data.len() {
             let text = base64_encode(&data[..len]);
-            assert_eq!(base64_decode(&text).as_deref(), Some(&data[..len]), "length {len}");
+            assert_eq!(
+                base64_decode(&text).as_deref(),
+                Some(&data[..len]),
+                "length {len}"
+            );
         }
     }
 
@@ -153,7 +165,11 @@ mod tests {
         assert_eq!(base64_encode(b"h"), "aA==");
         assert_eq!(base64_encode(b"hi"), "aGk=");
         assert_eq!(base64_decode("aA==").as_deref(), Some(&b"h"[..]));
-        assert_eq!(base64_decode("aB=="), None, "trailing bits under one pad pair");
+        assert_eq!(
+            base64_decode("aB=="),
+            None,
+            "trailing bits under one pad pair"
+        );
         assert_eq!(base64_decode("aGl="), None, "trailing bits under one pad");
         assert_eq!(base64_decode_exact::<4>("aGkhPw=="), Some(*b"hi!?"));
         assert_eq!(base64_decode_exact::<5>("aGkhPw=="), None);

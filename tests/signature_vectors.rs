@@ -108,14 +108,27 @@ fn sign_then_verify_round_trips_for_every_scheme() {
     let body = b"\x00\xffbinary and text";
     for scheme in Scheme::ALL {
         let names = scheme.header_names();
-        let sig = sign(scheme, std::slice::from_ref(&key), "msg_1", 1_700_000_000, body);
+        let sig = sign(
+            scheme,
+            std::slice::from_ref(&key),
+            "msg_1",
+            1_700_000_000,
+            body,
+        );
         let headers = SignatureHeaders {
             id: names.id.map(|_| "msg_1"),
             timestamp: names.timestamp.map(|_| "1700000000"),
             signature: Some(&sig),
         };
         assert_eq!(
-            verify(scheme, std::slice::from_ref(&key), &headers, body, 1_700_000_100, 300),
+            verify(
+                scheme,
+                std::slice::from_ref(&key),
+                &headers,
+                body,
+                1_700_000_100,
+                300
+            ),
             Ok(()),
             "{}",
             scheme.name()

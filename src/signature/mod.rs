@@ -213,24 +213,29 @@ pub fn sign(
 ///
 /// Checks run in the reference libraries' order: headers present, timestamp well-formed, timestamp
 /// in range, then signatures.
-pub fn verify(
+pub fn verify<'a>(
     scheme: Scheme,
     keys: &[HmacKey],
-    headers: &SignatureHeaders<'_>,
+    headers: &SignatureHeaders<'a>,
     payload: &[u8],
     now: i64,
     tolerance_secs: u64,
 ) -> Result<(), VerifyError> {
     let names = scheme.header_names();
-    let missing = VerifyError::MissingHeaders;
-    let signature = headers.signature.ok_or(missing)?;
+    // An empty header counts as absent, as `standardwebhooks` and `svix` read it (`!value`).
+    let present = |value: Option<&'a str>| {
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or(VerifyError::MissingHeaders)
+    };
+    let signature = present(headers.signature)?;
     let id = if names.id.is_some() {
-        headers.id.ok_or(missing)?
+        present(headers.id)?
     } else {
         ""
     };
     let header_ts = if names.timestamp.is_some() {
-        Some(headers.timestamp.ok_or(missing)?)
+        Some(present(headers.timestamp)?)
     } else {
         None
     };

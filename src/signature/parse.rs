@@ -36,7 +36,13 @@ pub(crate) fn parse_signature_header(
     };
     match scheme {
         Scheme::StandardWebhooks => {
-            for entry in header.split(' ').filter(|e| !e.is_empty()) {
+            // Entries are space-separated; a repeated header joined by `Headers.get` or Node reads
+            // `v1,a=, v1,b=`, so a trailing comma (never part of base64) ends an entry too.
+            for entry in header
+                .split(' ')
+                .map(|e| e.trim_end_matches(','))
+                .filter(|e| !e.is_empty())
+            {
                 if let Some(("v1", sig)) = entry.split_once(',') {
                     push(base64_decode_exact(sig))?;
                 }

@@ -52,12 +52,21 @@ add("timestamp 301 s old", "standard-webhooks", [A["secret"]], std_headers(A["id
 add("timestamp 301 s in the future", "standard-webhooks", [A["secret"]], std_headers(A["id"], A["ts"], A["sig"]), A["payload"], "invalid", "timestamp_too_new", now=A["ts"] - 301)
 add("timestamp far in the past", "standard-webhooks", [A["secret"]], std_headers(A["id"], 1, std_sig(A["secret"], A["id"], 1, A["payload"])), A["payload"], "invalid", "timestamp_too_old", now=A["ts"])
 add("timestamp far in the future", "standard-webhooks", [A["secret"]], std_headers(A["id"], 99999999999, std_sig(A["secret"], A["id"], 99999999999, A["payload"])), A["payload"], "invalid", "timestamp_too_new", now=A["ts"])
-for bad_ts in ["1614265330.5", "1614265330abc", "-1614265330", "", " 1614265330", "1e9", "+1614265330", "99999999999999999999"]:
+for bad_ts in ["1614265330.5", "1614265330abc", "-1614265330", " 1614265330", "1e9", "+1614265330", "99999999999999999999"]:
     h = std_headers(A["id"], A["ts"], A["sig"]); h["webhook-timestamp"] = bad_ts
     add(f"non-integer timestamp {bad_ts!r}", "standard-webhooks", [A["secret"]], h, A["payload"], "invalid", "invalid_timestamp", now=A["ts"])
 for missing in ["webhook-id", "webhook-timestamp", "webhook-signature"]:
     h = std_headers(A["id"], A["ts"], A["sig"]); del h[missing]
     add(f"missing {missing}", "standard-webhooks", [A["secret"]], h, A["payload"], "invalid", "missing_headers", now=A["ts"])
+for empty in ["webhook-id", "webhook-timestamp", "webhook-signature"]:
+    # standardwebhooks and svix test `!value`: an empty header is a missing one.
+    h = std_headers(A["id"], A["ts"], A["sig"]); h[empty] = ""
+    add(f"empty {empty}", "standard-webhooks", [A["secret"]], h, A["payload"], "invalid", "missing_headers", now=A["ts"])
+# Fetch `Headers.get` and Node join a repeated header with ", ".
+h = std_headers(A["id"], A["ts"], A["sig"]); h["webhook-signature"] = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=, " + A["sig"]
+add("repeated webhook-signature joined with ', ', match second", "standard-webhooks", [A["secret"]], h, A["payload"], "valid", now=A["ts"])
+h = std_headers(A["id"], A["ts"], A["sig"]); h["webhook-signature"] = A["sig"] + ", v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+add("repeated webhook-signature joined with ', ', match first", "standard-webhooks", [A["secret"]], h, A["payload"], "valid", now=A["ts"])
 add("payload tampered", "standard-webhooks", [A["secret"]], std_headers(A["id"], A["ts"], A["sig"]), b'{"test": 2432232315}', "invalid", "no_matching_signature", now=A["ts"])
 add("message id tampered", "standard-webhooks", [A["secret"]], std_headers("msg_p5jXN8AQM9LWM0D4loKWxJel", A["ts"], A["sig"]), A["payload"], "invalid", "no_matching_signature", now=A["ts"])
 add("wrong secret", "standard-webhooks", [B["secret"]], std_headers(A["id"], A["ts"], A["sig"]), A["payload"], "invalid", "no_matching_signature", now=A["ts"])
