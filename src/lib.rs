@@ -7,6 +7,7 @@
 //! - Parsing form bodies: urlencoded, JSON objects, multipart with files ([`form`]).
 //! - Building event payloads in the canonical, flat and answers shapes ([`event`]).
 //! - The retry and delivery policy as pure functions ([`retry`]).
+//! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot ([`ingest`]).
 //!
 //! ## Out of scope
 //! - Sockets, HTTP clients and servers, storage: adapters (the npm package, the edge worker) do I/O.
@@ -18,6 +19,7 @@ extern crate alloc;
 pub mod encoding;
 pub mod event;
 pub mod form;
+pub mod ingest;
 pub mod mac;
 pub mod retry;
 pub mod secret;

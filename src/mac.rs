@@ -57,9 +57,26 @@ pub fn mac_eq(a: &[u8; MAC_LEN], b: &[u8; MAC_LEN]) -> bool {
     core::hint::black_box(diff) == 0
 }
 
+/// Compares two secrets (tokens, passwords) in time independent of their contents: both are
+/// hashed under a fixed key first, so only equal-length-agnostic 32-byte digests are compared and
+/// neither the position of a difference nor the expected length leaks.
+pub fn secret_eq(a: &[u8], b: &[u8]) -> bool {
+    let key = HmacKey::new(b"formhook secret comparison");
+    mac_eq(&key.mac(&[a]), &key.mac(&[b]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_comparison() {
+        assert!(secret_eq(b"token-1", b"token-1"));
+        assert!(!secret_eq(b"token-1", b"token-2"));
+        assert!(!secret_eq(b"token-1", b"token-10"));
+        assert!(!secret_eq(b"", b"x"));
+        assert!(secret_eq(b"", b""));
+    }
     use crate::encoding::hex_encode;
 
     #[test]

@@ -33,7 +33,7 @@ pub struct FormData {
 }
 
 /// What is known about one uploaded file; the bytes stay in the request body at [`FileInfo::range`].
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileInfo {
     /// The form field the file was sent under.
     pub field: String,

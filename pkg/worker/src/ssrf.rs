@@ -1,0 +1,3 @@
+//! TEMP
+use worker::Env;
+pub fn check(_env: &Env, _url: &str) -> Result<(), String> { Ok(()) }

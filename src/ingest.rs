@@ -1,0 +1,130 @@
+//! Decisions made when a form is posted: which origins may post, whether the client wants JSON
+//! or an HTML redirect, and the honeypot spam trap.
+
+use alloc::string::String;
+
+use crate::form::Fields;
+
+/// The honeypot field formhook forms use unless configured otherwise (Formspree's name).
+pub const DEFAULT_HONEYPOT_FIELD: &str = "_gotcha";
+
+/// Whether a request from `origin` (the `Origin` header) may post: an empty list allows every
+/// origin; otherwise the origin must be listed exactly (ASCII case-insensitive, a trailing `/`
+/// ignored) or the list must contain `*`.
+pub fn origin_allowed<S: AsRef<str>>(origin: &str, allowed: &[S]) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let origin = origin.trim_end_matches('/');
+    allowed.iter().any(|entry| {
+        let entry = entry.as_ref().trim_end_matches('/');
+        entry == "*" || entry.eq_ignore_ascii_case(origin)
+    })
+}
+
+/// Whether the client should get JSON (`fetch`, XHR, API clients) rather than a `303` redirect
+/// (a plain HTML form post): yes when `Accept` names `application/json`, when the body itself is
+/// JSON, or when `Sec-Fetch-Mode` is present and not `navigate`.
+pub fn wants_json(accept: Option<&str>, content_type: Option<&str>, sec_fetch_mode: Option<&str>) -> bool {
+    let accept_json = accept.is_some_and(|a| {
+        a.split(',').any(|part| {
+            let media = part.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case("application/json")
+        })
+    });
+    let body_json = content_type.is_some_and(|ct| {
+        let media = ct.split(';').next().unwrap_or("").trim();
+        media.eq_ignore_ascii_case("application/json")
+            || (media.len() > 5 && media.get(media.len() - 5..).is_some_and(|t| t.eq_ignore_ascii_case("+json")))
+    });
+    let scripted = sec_fetch_mode.is_some_and(|m| !m.is_empty() && !m.eq_ignore_ascii_case("navigate"));
+    accept_json || body_json || scripted
+}
+
+/// Removes the honeypot field `name` from `fields` and says whether it was filled in (a bot):
+/// present with a non-empty value, or repeated. An empty `name` disables the trap.
+pub fn take_honeypot(fields: &mut Fields, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    match fields.remove(name) {
+        None => false,
+        Some(serde_json::Value::String(s)) => !s.trim().is_empty(),
+        Some(serde_json::Value::Null) => false,
+        Some(serde_json::Value::Bool(b)) => b,
+        Some(_) => true,
+    }
+}
+
+/// A form id chosen by a user: 1 to 64 of `a-z 0-9 _ -`, starting with a letter or digit, so it
+/// is safe in URLs and object names.
+pub fn is_valid_form_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    (1..=64).contains(&bytes.len())
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
+}
+
+/// A redirect target after a form post: an absolute `http(s)` URL or a path starting with a
+/// single `/` (not `//`, which would leave the site), without control characters.
+pub fn is_valid_redirect(target: &str) -> bool {
+    if target.is_empty() || target.len() > 2048 || target.chars().any(char::is_control) {
+        return false;
+    }
+    if target.starts_with('/') {
+        return !target.starts_with("//") && !target.starts_with("/\\");
+    }
+    let lower: String = target.chars().take(8).flat_map(char::to_lowercase).collect();
+    (lower.starts_with("https://") && target.len() > 8) || (lower.starts_with("http://") && target.len() > 7)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn origins() {
+        let none: [&str; 0] = [];
+        assert!(origin_allowed("https://a.example", &none));
+        assert!(origin_allowed("https://a.example", &["https://A.example/"]));
+        assert!(!origin_allowed("https://b.example", &["https://a.example"]));
+        assert!(origin_allowed("https://b.example", &["https://a.example", "*"]));
+        assert!(!origin_allowed("null", &["https://a.example"]));
+    }
+
+    #[test]
+    fn json_or_redirect() {
+        assert!(!wants_json(Some("text/html,application/xhtml+xml,*/*;q=0.8"), Some("application/x-www-form-urlencoded"), Some("navigate")));
+        assert!(wants_json(Some("application/json"), Some("multipart/form-data; boundary=x"), None));
+        assert!(wants_json(None, Some("application/json; charset=utf-8"), None));
+        assert!(wants_json(None, Some("application/vnd.api+json"), None));
+        assert!(wants_json(Some("*/*"), Some("multipart/form-data; boundary=x"), Some("cors")));
+        assert!(!wants_json(None, None, None));
+    }
+
+    #[test]
+    fn honeypot() {
+        let mut fields = json!({"name": "Ada", "_gotcha": ""}).as_object().cloned().unwrap_or_default();
+        assert!(!take_honeypot(&mut fields, "_gotcha"));
+        assert!(!fields.contains_key("_gotcha"));
+        let mut fields = json!({"_gotcha": "buy pills"}).as_object().cloned().unwrap_or_default();
+        assert!(take_honeypot(&mut fields, "_gotcha"));
+        let mut fields = json!({"_gotcha": ["", ""]}).as_object().cloned().unwrap_or_default();
+        assert!(take_honeypot(&mut fields, "_gotcha"));
+        let mut fields = json!({"_gotcha": "x"}).as_object().cloned().unwrap_or_default();
+        assert!(!take_honeypot(&mut fields, ""));
+    }
+
+    #[test]
+    fn form_ids_and_redirects() {
+        assert!(is_valid_form_id("contact-2024_a"));
+        assert!(!is_valid_form_id("-x") && !is_valid_form_id("A") && !is_valid_form_id("") && !is_valid_form_id("a/b"));
+        assert!(!is_valid_form_id(&"a".repeat(65)));
+        assert!(is_valid_redirect("/thanks") && is_valid_redirect("https://example.com/ok"));
+        assert!(!is_valid_redirect("//evil.example") && !is_valid_redirect("javascript:alert(1)"));
+        assert!(!is_valid_redirect("https://") && !is_valid_redirect("/a\nb"));
+    }
+}
