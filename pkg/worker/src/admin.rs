@@ -68,9 +68,24 @@ fn pass(value: Value, status: u16) -> ApiResult {
     Ok(json_response(status, &value)?)
 }
 
-/// Forwards to an object and passes its answer through unchanged.
+/// Forwards to an object and passes its answer through (status, type, body) as a fresh,
+/// mutable response.
 async fn forward(stub: &Stub, method: Method, path: &str, body: Option<&Value>) -> ApiResult {
-    Ok(call(stub, method, path, body).await?)
+    let mut inner = call(stub, method, path, body).await?;
+    let status = inner.status_code();
+    let bytes = inner.bytes().await?;
+    let mut resp = if status == 204 {
+        Response::empty()?
+    } else {
+        Response::from_bytes(bytes)?
+    }
+    .with_status(status);
+    for name in ["content-type", "content-disposition"] {
+        if let Some(value) = inner.headers().get(name)? {
+            resp.headers_mut().set(name, &value)?;
+        }
+    }
+    Ok(resp)
 }
 
 async fn route(mut req: Request, env: &Env) -> ApiResult {

@@ -76,7 +76,9 @@ pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Respon
         );
         let mut resp = respond_error(&err, json_mode, origin.as_deref())?;
         if err.code == "rate_limited" {
-            resp.headers_mut().set("retry-after", "60")?;
+            // Limits count per calendar minute: the budget refills at the next one.
+            let wait = 60 - (crate::util::now_ms() / 1000) % 60;
+            resp.headers_mut().set("retry-after", &wait.to_string())?;
         }
         return Ok(resp);
     }
