@@ -25,7 +25,11 @@ pub fn origin_allowed<S: AsRef<str>>(origin: &str, allowed: &[S]) -> bool {
 /// Whether the client should get JSON (`fetch`, XHR, API clients) rather than a `303` redirect
 /// (a plain HTML form post): yes when `Accept` names `application/json`, when the body itself is
 /// JSON, or when `Sec-Fetch-Mode` is present and not `navigate`.
-pub fn wants_json(accept: Option<&str>, content_type: Option<&str>, sec_fetch_mode: Option<&str>) -> bool {
+pub fn wants_json(
+    accept: Option<&str>,
+    content_type: Option<&str>,
+    sec_fetch_mode: Option<&str>,
+) -> bool {
     let accept_json = accept.is_some_and(|a| {
         a.split(',').any(|part| {
             let media = part.split(';').next().unwrap_or("").trim();
@@ -35,9 +39,13 @@ pub fn wants_json(accept: Option<&str>, content_type: Option<&str>, sec_fetch_mo
     let body_json = content_type.is_some_and(|ct| {
         let media = ct.split(';').next().unwrap_or("").trim();
         media.eq_ignore_ascii_case("application/json")
-            || (media.len() > 5 && media.get(media.len() - 5..).is_some_and(|t| t.eq_ignore_ascii_case("+json")))
+            || (media.len() > 5
+                && media
+                    .get(media.len() - 5..)
+                    .is_some_and(|t| t.eq_ignore_ascii_case("+json")))
     });
-    let scripted = sec_fetch_mode.is_some_and(|m| !m.is_empty() && !m.eq_ignore_ascii_case("navigate"));
+    let scripted =
+        sec_fetch_mode.is_some_and(|m| !m.is_empty() && !m.eq_ignore_ascii_case("navigate"));
     accept_json || body_json || scripted
 }
 
@@ -76,8 +84,13 @@ pub fn is_valid_redirect(target: &str) -> bool {
     if target.starts_with('/') {
         return !target.starts_with("//") && !target.starts_with("/\\");
     }
-    let lower: String = target.chars().take(8).flat_map(char::to_lowercase).collect();
-    (lower.starts_with("https://") && target.len() > 8) || (lower.starts_with("http://") && target.len() > 7)
+    let lower: String = target
+        .chars()
+        .take(8)
+        .flat_map(char::to_lowercase)
+        .collect();
+    (lower.starts_with("https://") && target.len() > 8)
+        || (lower.starts_with("http://") && target.len() > 7)
 }
 
 #[cfg(test)]
@@ -91,37 +104,73 @@ mod tests {
         assert!(origin_allowed("https://a.example", &none));
         assert!(origin_allowed("https://a.example", &["https://A.example/"]));
         assert!(!origin_allowed("https://b.example", &["https://a.example"]));
-        assert!(origin_allowed("https://b.example", &["https://a.example", "*"]));
+        assert!(origin_allowed(
+            "https://b.example",
+            &["https://a.example", "*"]
+        ));
         assert!(!origin_allowed("null", &["https://a.example"]));
     }
 
     #[test]
     fn json_or_redirect() {
-        assert!(!wants_json(Some("text/html,application/xhtml+xml,*/*;q=0.8"), Some("application/x-www-form-urlencoded"), Some("navigate")));
-        assert!(wants_json(Some("application/json"), Some("multipart/form-data; boundary=x"), None));
-        assert!(wants_json(None, Some("application/json; charset=utf-8"), None));
+        assert!(!wants_json(
+            Some("text/html,application/xhtml+xml,*/*;q=0.8"),
+            Some("application/x-www-form-urlencoded"),
+            Some("navigate")
+        ));
+        assert!(wants_json(
+            Some("application/json"),
+            Some("multipart/form-data; boundary=x"),
+            None
+        ));
+        assert!(wants_json(
+            None,
+            Some("application/json; charset=utf-8"),
+            None
+        ));
         assert!(wants_json(None, Some("application/vnd.api+json"), None));
-        assert!(wants_json(Some("*/*"), Some("multipart/form-data; boundary=x"), Some("cors")));
+        assert!(wants_json(
+            Some("*/*"),
+            Some("multipart/form-data; boundary=x"),
+            Some("cors")
+        ));
         assert!(!wants_json(None, None, None));
     }
 
     #[test]
     fn honeypot() {
-        let mut fields = json!({"name": "Ada", "_gotcha": ""}).as_object().cloned().unwrap_or_default();
+        let mut fields = json!({"name": "Ada", "_gotcha": ""})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         assert!(!take_honeypot(&mut fields, "_gotcha"));
         assert!(!fields.contains_key("_gotcha"));
-        let mut fields = json!({"_gotcha": "buy pills"}).as_object().cloned().unwrap_or_default();
+        let mut fields = json!({"_gotcha": "buy pills"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         assert!(take_honeypot(&mut fields, "_gotcha"));
-        let mut fields = json!({"_gotcha": ["", ""]}).as_object().cloned().unwrap_or_default();
+        let mut fields = json!({"_gotcha": ["", ""]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         assert!(take_honeypot(&mut fields, "_gotcha"));
-        let mut fields = json!({"_gotcha": "x"}).as_object().cloned().unwrap_or_default();
+        let mut fields = json!({"_gotcha": "x"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         assert!(!take_honeypot(&mut fields, ""));
     }
 
     #[test]
     fn form_ids_and_redirects() {
         assert!(is_valid_form_id("contact-2024_a"));
-        assert!(!is_valid_form_id("-x") && !is_valid_form_id("A") && !is_valid_form_id("") && !is_valid_form_id("a/b"));
+        assert!(
+            !is_valid_form_id("-x")
+                && !is_valid_form_id("A")
+                && !is_valid_form_id("")
+                && !is_valid_form_id("a/b")
+        );
         assert!(!is_valid_form_id(&"a".repeat(65)));
         assert!(is_valid_redirect("/thanks") && is_valid_redirect("https://example.com/ok"));
         assert!(!is_valid_redirect("//evil.example") && !is_valid_redirect("javascript:alert(1)"));

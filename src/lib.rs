@@ -8,6 +8,8 @@
 //! - Building event payloads in the canonical, flat and answers shapes ([`event`]).
 //! - The retry and delivery policy as pure functions ([`retry`]).
 //! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot ([`ingest`]).
+//! - The SSRF guard for endpoint URLs: private addresses and internal names refused, with an
+//!   allowlist ([`destination`]).
 //!
 //! ## Out of scope
 //! - Sockets, HTTP clients and servers, storage: adapters (the npm package, the edge worker) do I/O.
@@ -16,6 +18,7 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 extern crate alloc;
 
+pub mod destination;
 pub mod encoding;
 pub mod event;
 pub mod form;

@@ -1,12 +1,14 @@
 //! The admin API under `/api`: bearer-token auth, then routing to the object that owns the data.
 
-use futures_util::future::join_all;
 use formhook::ingest::is_valid_form_id;
+use futures_util::future::join_all;
 use serde_json::{json, Value};
 use worker::{Env, Method, Request, Response, Result, Stub};
 
 use crate::config::{EndpointConfig, FormConfig};
-use crate::util::{call, call_json, finish, json_response, new_id, now_ms, read_json, ApiError, ApiResult};
+use crate::util::{
+    call, call_json, finish, json_response, new_id, now_ms, read_json, ApiError, ApiResult,
+};
 
 /// Handles `/api/...` (except the OpenAPI document, which is public).
 pub async fn handle(req: Request, env: &Env) -> Result<Response> {
@@ -22,9 +24,18 @@ fn authorize(req: &Request, env: &Env) -> ApiResult<()> {
         .or_else(|_| env.var("ADMIN_TOKEN").map(|v| v.to_string()))
         .unwrap_or_default();
     if expected.is_empty() {
-        return Err(ApiError::new(503, "admin_disabled", "the admin API is disabled: set the ADMIN_TOKEN secret"));
+        return Err(ApiError::new(
+            503,
+            "admin_disabled",
+            "the admin API is disabled: set the ADMIN_TOKEN secret",
+        ));
     }
-    let given = req.headers().get("authorization").ok().flatten().unwrap_or_default();
+    let given = req
+        .headers()
+        .get("authorization")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let token = given
         .strip_prefix("Bearer ")
         .or_else(|| given.strip_prefix("bearer "))
@@ -43,25 +54,43 @@ fn form_stub(env: &Env, form_id: &str) -> ApiResult<Stub> {
     if !is_valid_form_id(form_id) {
         return Err(ApiError::new(404, "form_not_found", "no form with this id"));
     }
-    Ok(env.durable_object("FORMS")?.id_from_name(form_id)?.get_stub()?)
+    Ok(env
+        .durable_object("FORMS")?
+        .id_from_name(form_id)?
+        .get_stub()?)
 }
 
 fn registry(env: &Env) -> ApiResult<Stub> {
-    Ok(env.durable_object("REGISTRY")?.id_from_name("global")?.get_stub()?)
+    Ok(env
+        .durable_object("REGISTRY")?
+        .id_from_name("global")?
+        .get_stub()?)
 }
 
 /// The endpoint's object, once the form confirms the endpoint is one of its own.
 async fn endpoint_stub(env: &Env, form_id: &str, endpoint_id: &str) -> ApiResult<Stub> {
     let ids = call_json(&form_stub(env, form_id)?, Method::Get, "/endpoints", None).await?;
-    let known = ids.as_array().is_some_and(|ids| ids.iter().any(|id| id == endpoint_id));
+    let known = ids
+        .as_array()
+        .is_some_and(|ids| ids.iter().any(|id| id == endpoint_id));
     if !known {
-        return Err(ApiError::new(404, "endpoint_not_found", "no endpoint with this id on this form"));
+        return Err(ApiError::new(
+            404,
+            "endpoint_not_found",
+            "no endpoint with this id on this form",
+        ));
     }
-    Ok(env.durable_object("ENDPOINTS")?.id_from_name(endpoint_id)?.get_stub()?)
+    Ok(env
+        .durable_object("ENDPOINTS")?
+        .id_from_name(endpoint_id)?
+        .get_stub()?)
 }
 
 fn query_string(req: &Request) -> String {
-    req.url().ok().and_then(|u| u.query().map(|q| format!("?{q}"))).unwrap_or_default()
+    req.url()
+        .ok()
+        .and_then(|u| u.query().map(|q| format!("?{q}")))
+        .unwrap_or_default()
 }
 
 fn pass(value: Value, status: u16) -> ApiResult {
@@ -91,7 +120,12 @@ async fn forward(stub: &Stub, method: Method, path: &str, body: Option<&Value>) 
 async fn route(mut req: Request, env: &Env) -> ApiResult {
     authorize(&req, env)?;
     let path = req.path();
-    let segments: Vec<String> = path.trim_matches('/').split('/').skip(1).map(str::to_string).collect();
+    let segments: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .skip(1)
+        .map(str::to_string)
+        .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let method = req.method();
     match (method, segs.as_slice()) {
@@ -111,59 +145,143 @@ async fn route(mut req: Request, env: &Env) -> ApiResult {
         (Method::Get, ["forms", f, "endpoints"]) => list_endpoints(env, f).await,
         (Method::Post, ["forms", f, "endpoints"]) => create_endpoint(&mut req, env, f).await,
         (Method::Get, ["forms", f, "endpoints", e]) => {
-            forward(&endpoint_stub(env, f, e).await?, Method::Get, "/config", None).await
+            forward(
+                &endpoint_stub(env, f, e).await?,
+                Method::Get,
+                "/config",
+                None,
+            )
+            .await
         }
         (Method::Patch, ["forms", f, "endpoints", e]) => {
             let body = read_json(&mut req).await?;
             if let Some(url) = body.get("url").and_then(Value::as_str) {
-                crate::ssrf::check(env, url).map_err(|m| ApiError::new(422, "url_not_allowed", m))?;
+                crate::ssrf::check(env, url)
+                    .map_err(|m| ApiError::new(422, "url_not_allowed", m))?;
             }
-            forward(&endpoint_stub(env, f, e).await?, Method::Patch, "/config", Some(&body)).await
+            forward(
+                &endpoint_stub(env, f, e).await?,
+                Method::Patch,
+                "/config",
+                Some(&body),
+            )
+            .await
         }
         (Method::Delete, ["forms", f, "endpoints", e]) => {
             let stub = endpoint_stub(env, f, e).await?;
-            call_json(&form_stub(env, f)?, Method::Delete, &format!("/endpoints/{e}"), None).await?;
+            call_json(
+                &form_stub(env, f)?,
+                Method::Delete,
+                &format!("/endpoints/{e}"),
+                None,
+            )
+            .await?;
             forward(&stub, Method::Delete, "/config", None).await
         }
         (Method::Post, ["forms", f, "endpoints", e, action @ ("enable" | "disable")]) => {
             let body = json!({"enabled": *action == "enable"});
-            forward(&endpoint_stub(env, f, e).await?, Method::Patch, "/config", Some(&body)).await
+            forward(
+                &endpoint_stub(env, f, e).await?,
+                Method::Patch,
+                "/config",
+                Some(&body),
+            )
+            .await
         }
         (Method::Post, ["forms", f, "endpoints", e, "rotate-secret"]) => {
             let body = read_json(&mut req).await?;
-            forward(&endpoint_stub(env, f, e).await?, Method::Post, "/rotate-secret", Some(&body)).await
+            forward(
+                &endpoint_stub(env, f, e).await?,
+                Method::Post,
+                "/rotate-secret",
+                Some(&body),
+            )
+            .await
         }
         (Method::Post, ["forms", f, "endpoints", e, "test"]) => {
-            forward(&endpoint_stub(env, f, e).await?, Method::Post, "/test", None).await
+            forward(
+                &endpoint_stub(env, f, e).await?,
+                Method::Post,
+                "/test",
+                None,
+            )
+            .await
         }
         (Method::Get, ["forms", f, "endpoints", e, "deliveries"]) => {
             let q = query_string(&req);
-            forward(&endpoint_stub(env, f, e).await?, Method::Get, &format!("/deliveries{q}"), None).await
+            forward(
+                &endpoint_stub(env, f, e).await?,
+                Method::Get,
+                &format!("/deliveries{q}"),
+                None,
+            )
+            .await
         }
         (Method::Get, ["forms", f, "endpoints", e, "deliveries", d]) => {
-            forward(&endpoint_stub(env, f, e).await?, Method::Get, &format!("/deliveries/{d}"), None).await
+            forward(
+                &endpoint_stub(env, f, e).await?,
+                Method::Get,
+                &format!("/deliveries/{d}"),
+                None,
+            )
+            .await
         }
         (Method::Get, ["forms", f, "endpoints", e, "attempts"]) => {
             let q = query_string(&req);
-            forward(&endpoint_stub(env, f, e).await?, Method::Get, &format!("/attempts{q}"), None).await
+            forward(
+                &endpoint_stub(env, f, e).await?,
+                Method::Get,
+                &format!("/attempts{q}"),
+                None,
+            )
+            .await
         }
         (Method::Get, ["forms", f, "submissions"]) => {
             let q = query_string(&req);
-            forward(&form_stub(env, f)?, Method::Get, &format!("/submissions{q}"), None).await
+            forward(
+                &form_stub(env, f)?,
+                Method::Get,
+                &format!("/submissions{q}"),
+                None,
+            )
+            .await
         }
         (Method::Get, ["forms", f, "submissions", s]) => {
-            forward(&form_stub(env, f)?, Method::Get, &format!("/submissions/{s}"), None).await
+            forward(
+                &form_stub(env, f)?,
+                Method::Get,
+                &format!("/submissions/{s}"),
+                None,
+            )
+            .await
         }
         (Method::Get, ["forms", f, "submissions", s, "files", i]) => {
-            forward(&form_stub(env, f)?, Method::Get, &format!("/submissions/{s}/files/{i}"), None).await
+            forward(
+                &form_stub(env, f)?,
+                Method::Get,
+                &format!("/submissions/{s}/files/{i}"),
+                None,
+            )
+            .await
         }
         (Method::Post, ["forms", f, "submissions", s, "replay"]) => {
             let body = read_json(&mut req).await?;
-            forward(&form_stub(env, f)?, Method::Post, &format!("/submissions/{s}/replay"), Some(&body)).await
+            forward(
+                &form_stub(env, f)?,
+                Method::Post,
+                &format!("/submissions/{s}/replay"),
+                Some(&body),
+            )
+            .await
         }
-        (_, ["forms"] | ["forms", _] | ["forms", _, "endpoints"] | ["forms", _, "endpoints", _]) => {
-            Err(ApiError::new(405, "method_not_allowed", "method not allowed on this resource"))
-        }
+        (
+            _,
+            ["forms"] | ["forms", _] | ["forms", _, "endpoints"] | ["forms", _, "endpoints", _],
+        ) => Err(ApiError::new(
+            405,
+            "method_not_allowed",
+            "method not allowed on this resource",
+        )),
         _ => Err(ApiError::new(404, "not_found", "no such API route")),
     }
 }
@@ -202,7 +320,13 @@ async fn create_form(req: &mut Request, env: &Env) -> ApiResult {
     let now = now_ms();
     let mut config = FormConfig::new(&id, now);
     config.apply(&body, true)?;
-    call_json(&registry(env)?, Method::Post, "/claim", Some(&json!({"id": id, "created_ms": now}))).await?;
+    call_json(
+        &registry(env)?,
+        Method::Post,
+        "/claim",
+        Some(&json!({"id": id, "created_ms": now})),
+    )
+    .await?;
     let stub = form_stub(env, &id)?;
     let value = serde_json::to_value(&config).map_err(ApiError::internal)?;
     match call_json(&stub, Method::Post, "/init", Some(&value)).await {
@@ -211,7 +335,13 @@ async fn create_form(req: &mut Request, env: &Env) -> ApiResult {
             pass(form, 201)
         }
         Err(err) => {
-            let _ = call_json(&registry(env)?, Method::Post, "/release", Some(&json!({"id": id}))).await;
+            let _ = call_json(
+                &registry(env)?,
+                Method::Post,
+                "/release",
+                Some(&json!({"id": id})),
+            )
+            .await;
             Err(err)
         }
     }
@@ -227,7 +357,13 @@ async fn delete_form(env: &Env, form_id: &str) -> ApiResult {
             let _ = call(&endpoint, Method::Delete, "/config", None).await;
         }
     }
-    call_json(&registry(env)?, Method::Post, "/release", Some(&json!({"id": form_id}))).await?;
+    call_json(
+        &registry(env)?,
+        Method::Post,
+        "/release",
+        Some(&json!({"id": form_id})),
+    )
+    .await?;
     Ok(Response::empty()?.with_status(204))
 }
 
@@ -260,7 +396,10 @@ async fn create_endpoint(req: &mut Request, env: &Env, form_id: &str) -> ApiResu
         Some(Value::String(s)) => Value::String(s.clone()),
         Some(_) => return Err(ApiError::field("secret", "must be a string")),
     };
-    let stub = env.durable_object("ENDPOINTS")?.id_from_name(&id)?.get_stub()?;
+    let stub = env
+        .durable_object("ENDPOINTS")?
+        .id_from_name(&id)?
+        .get_stub()?;
     let init = json!({"config": config, "secret": secret});
     let created = call_json(&stub, Method::Post, "/init", Some(&init)).await?;
     call_json(&form, Method::Post, &format!("/endpoints/{id}"), None).await?;

@@ -52,8 +52,14 @@ impl FormConfig {
         for key in obj.keys() {
             let known = matches!(
                 key.as_str(),
-                "name" | "redirect_url" | "allowed_origins" | "honeypot_field" | "deliver_spam"
-                    | "rate_limit_per_minute" | "max_body_bytes" | "keep_files"
+                "name"
+                    | "redirect_url"
+                    | "allowed_origins"
+                    | "honeypot_field"
+                    | "deliver_spam"
+                    | "rate_limit_per_minute"
+                    | "max_body_bytes"
+                    | "keep_files"
             ) || (creating && key == "id");
             if !known {
                 return Err(ApiError::field(key, "unknown field"));
@@ -68,7 +74,10 @@ impl FormConfig {
                 _ => {
                     let url = string(v, "redirect_url", 2048)?;
                     if !is_valid_redirect(&url) {
-                        return Err(ApiError::field("redirect_url", "must be an http(s) URL or a path starting with /"));
+                        return Err(ApiError::field(
+                            "redirect_url",
+                            "must be an http(s) URL or a path starting with /",
+                        ));
                     }
                     Some(url)
                 }
@@ -87,7 +96,8 @@ impl FormConfig {
             self.deliver_spam = boolean(v, "deliver_spam")?;
         }
         if let Some(v) = obj.get("rate_limit_per_minute") {
-            self.rate_limit_per_minute = u32::try_from(integer(v, "rate_limit_per_minute", 0, 1_000_000)?).unwrap_or(0);
+            self.rate_limit_per_minute =
+                u32::try_from(integer(v, "rate_limit_per_minute", 0, 1_000_000)?).unwrap_or(0);
         }
         if let Some(v) = obj.get("max_body_bytes") {
             self.max_body_bytes = integer(v, "max_body_bytes", 1, MAX_BODY_BYTES_LIMIT)?;
@@ -156,9 +166,18 @@ pub struct EndpointConfig {
 
 /// Header names the delivery sets itself; custom headers may not replace them.
 const RESERVED_HEADERS: &[&str] = &[
-    "content-type", "content-length", "user-agent", "host", "webhook-id", "webhook-timestamp",
-    "webhook-signature", "x-formhook-event", "x-formhook-delivery", "x-formhook-attempt",
-    "transfer-encoding", "connection",
+    "content-type",
+    "content-length",
+    "user-agent",
+    "host",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "x-formhook-event",
+    "x-formhook-delivery",
+    "x-formhook-attempt",
+    "transfer-encoding",
+    "connection",
 ];
 
 impl EndpointConfig {
@@ -191,8 +210,17 @@ impl EndpointConfig {
         for key in obj.keys() {
             let known = matches!(
                 key.as_str(),
-                "url" | "description" | "events" | "payload_shape" | "scheme" | "headers" | "timeout_ms"
-                    | "retry_schedule" | "throttle_floor_ms" | "disable_after_seconds" | "enabled"
+                "url"
+                    | "description"
+                    | "events"
+                    | "payload_shape"
+                    | "scheme"
+                    | "headers"
+                    | "timeout_ms"
+                    | "retry_schedule"
+                    | "throttle_floor_ms"
+                    | "disable_after_seconds"
+                    | "enabled"
             ) || (creating && key == "secret");
             if !known {
                 return Err(ApiError::field(key, "unknown field"));
@@ -207,19 +235,26 @@ impl EndpointConfig {
         if let Some(v) = obj.get("events") {
             let events = string_list(v, "events", 10)?;
             if events.is_empty() {
-                return Err(ApiError::field("events", "must name at least one event type"));
+                return Err(ApiError::field(
+                    "events",
+                    "must name at least one event type",
+                ));
             }
             for e in &events {
                 if e != "*" && EventType::parse(e).is_none() {
-                    return Err(ApiError::field("events", format!("unknown event type {e:?}")));
+                    return Err(ApiError::field(
+                        "events",
+                        format!("unknown event type {e:?}"),
+                    ));
                 }
             }
             self.events = events;
         }
         if let Some(v) = obj.get("payload_shape") {
             let s = string(v, "payload_shape", 20)?;
-            self.payload_shape = PayloadShape::parse(&s)
-                .ok_or_else(|| ApiError::field("payload_shape", "must be canonical, flat or answers"))?;
+            self.payload_shape = PayloadShape::parse(&s).ok_or_else(|| {
+                ApiError::field("payload_shape", "must be canonical, flat or answers")
+            })?;
         }
         if let Some(v) = obj.get("scheme") {
             let s = string(v, "scheme", 40)?;
@@ -229,7 +264,9 @@ impl EndpointConfig {
             self.scheme = scheme.name().to_string();
         }
         if let Some(v) = obj.get("headers") {
-            let map = v.as_object().ok_or_else(|| ApiError::field("headers", "must be an object of strings"))?;
+            let map = v
+                .as_object()
+                .ok_or_else(|| ApiError::field("headers", "must be an object of strings"))?;
             if map.len() > 20 {
                 return Err(ApiError::field("headers", "at most 20 headers"));
             }
@@ -238,16 +275,29 @@ impl EndpointConfig {
                 let lower = name.to_ascii_lowercase();
                 let token = !lower.is_empty()
                     && lower.len() <= 100
-                    && lower.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                    && lower
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
                 if !token {
-                    return Err(ApiError::field("headers", format!("{name:?} is not a valid header name")));
+                    return Err(ApiError::field(
+                        "headers",
+                        format!("{name:?} is not a valid header name"),
+                    ));
                 }
                 if RESERVED_HEADERS.contains(&lower.as_str()) {
-                    return Err(ApiError::field("headers", format!("{name} is set by formhook and cannot be overridden")));
+                    return Err(ApiError::field(
+                        "headers",
+                        format!("{name} is set by formhook and cannot be overridden"),
+                    ));
                 }
-                let text = value.as_str().ok_or_else(|| ApiError::field("headers", "values must be strings"))?;
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| ApiError::field("headers", "values must be strings"))?;
                 if text.len() > 4096 || text.chars().any(|c| c.is_control() && c != '\t') {
-                    return Err(ApiError::field("headers", format!("the value of {name} is too long or has control characters")));
+                    return Err(ApiError::field(
+                        "headers",
+                        format!("the value of {name} is too long or has control characters"),
+                    ));
                 }
                 out.insert(lower, Value::String(text.to_string()));
             }
@@ -331,10 +381,14 @@ impl EndpointConfig {
 }
 
 fn all_events() -> Vec<String> {
-    ["form.submission.created", "endpoint.test", "endpoint.disabled"]
-        .iter()
-        .map(|s| (*s).to_string())
-        .collect()
+    [
+        "form.submission.created",
+        "endpoint.test",
+        "endpoint.disabled",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect()
 }
 
 /// `"standard"`, `"splitforms"`, `"quick"` or a list of delays in milliseconds.
@@ -344,7 +398,10 @@ fn schedule_of(v: &Value) -> Result<Schedule, String> {
             "standard" => Ok(Schedule::Standard),
             "splitforms" | "splitforms_like" => Ok(Schedule::SplitformsLike),
             "quick" => Ok(Schedule::Quick),
-            _ => Err("must be \"standard\", \"splitforms\", \"quick\" or a list of delays in ms".to_string()),
+            _ => Err(
+                "must be \"standard\", \"splitforms\", \"quick\" or a list of delays in ms"
+                    .to_string(),
+            ),
         },
         Value::Array(items) => {
             let delays: Option<Vec<u64>> = items.iter().map(Value::as_u64).collect();
@@ -356,20 +413,32 @@ fn schedule_of(v: &Value) -> Result<Schedule, String> {
 }
 
 fn as_object(body: &Value) -> ApiResult<&Map<String, Value>> {
-    body.as_object()
-        .ok_or_else(|| ApiError::new(400, "invalid_json", "the request body must be a JSON object"))
+    body.as_object().ok_or_else(|| {
+        ApiError::new(
+            400,
+            "invalid_json",
+            "the request body must be a JSON object",
+        )
+    })
 }
 
 fn string(v: &Value, field: &str, max: usize) -> ApiResult<String> {
-    let s = v.as_str().ok_or_else(|| ApiError::field(field, "must be a string"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| ApiError::field(field, "must be a string"))?;
     if s.len() > max {
-        return Err(ApiError::field(field, format!("must be at most {max} bytes")));
+        return Err(ApiError::field(
+            field,
+            format!("must be at most {max} bytes"),
+        ));
     }
     Ok(s.to_string())
 }
 
 fn string_list(v: &Value, field: &str, max: usize) -> ApiResult<Vec<String>> {
-    let items = v.as_array().ok_or_else(|| ApiError::field(field, "must be a list of strings"))?;
+    let items = v
+        .as_array()
+        .ok_or_else(|| ApiError::field(field, "must be a list of strings"))?;
     if items.len() > max {
         return Err(ApiError::field(field, format!("at most {max} entries")));
     }
@@ -377,12 +446,16 @@ fn string_list(v: &Value, field: &str, max: usize) -> ApiResult<Vec<String>> {
 }
 
 fn boolean(v: &Value, field: &str) -> ApiResult<bool> {
-    v.as_bool().ok_or_else(|| ApiError::field(field, "must be true or false"))
+    v.as_bool()
+        .ok_or_else(|| ApiError::field(field, "must be true or false"))
 }
 
 fn integer(v: &Value, field: &str, min: u64, max: u64) -> ApiResult<u64> {
     match v.as_u64() {
         Some(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ApiError::field(field, format!("must be an integer from {min} to {max}"))),
+        _ => Err(ApiError::field(
+            field,
+            format!("must be an integer from {min} to {max}"),
+        )),
     }
 }

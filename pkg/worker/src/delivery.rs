@@ -8,7 +8,9 @@ use formhook::{sign, HmacKey, Scheme};
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
+use worker::{
+    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
+};
 
 /// Bytes of a response body kept in the delivery log.
 pub const RESPONSE_EXCERPT_BYTES: usize = 4096;
@@ -57,7 +59,10 @@ pub fn headers_for(out: &Outgoing<'_>) -> Vec<(String, String)> {
     }
     headers.push((names.signature.to_string(), signature));
     headers.push(("x-formhook-event".to_string(), out.event_type.to_string()));
-    headers.push(("x-formhook-delivery".to_string(), out.attempt_id.to_string()));
+    headers.push((
+        "x-formhook-delivery".to_string(),
+        out.attempt_id.to_string(),
+    ));
     headers.push(("x-formhook-attempt".to_string(), out.attempt.to_string()));
     for (name, value) in out.custom_headers {
         if let Some(value) = value.as_str() {

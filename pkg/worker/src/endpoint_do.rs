@@ -17,8 +17,8 @@ use worker::{durable_object, DurableObject, Env, Method, Request, Response, Resu
 use crate::config::{EndpointConfig, EndpointSecret};
 use crate::delivery::{send, Outgoing, Received};
 use crate::util::{
-    call, finish, iso, iso_opt, json_response, new_id, now_ms, page_limit, random_bytes, random_u32,
-    read_json, ApiError, ApiResult,
+    call, finish, iso, iso_opt, json_response, new_id, now_ms, page_limit, random_bytes,
+    random_u32, read_json, ApiError, ApiResult,
 };
 
 /// Deliveries sent per alarm run, and at most this many at once (the runtime allows six
@@ -88,7 +88,8 @@ struct SubmissionJob {
     meta: Meta,
 }
 
-const DELIVERY_COLUMNS: &str = "id, message_id, event_type, submission_id, payload, status, attempts,
+const DELIVERY_COLUMNS: &str =
+    "id, message_id, event_type, submission_id, payload, status, attempts,
     first_attempt_ms, next_attempt_ms, created_ms, last_status, last_error, replay";
 const ATTEMPT_COLUMNS: &str = "id, delivery_id, message_id, attempt, started_ms, status, outcome,
     latency_ms, response_excerpt, error, next_attempt_ms";
@@ -121,7 +122,9 @@ impl DurableObject for EndpointQueue {
         let result = match (req.method(), segments.as_slice()) {
             (Method::Post, ["enqueue"]) => self.enqueue(&mut req).await,
             (Method::Post, ["init"]) => self.init(&mut req).await,
-            (Method::Get, ["config"]) => self.config().map(|c| self.public(&c)).and_then(|v| ok(&v)),
+            (Method::Get, ["config"]) => {
+                self.config().map(|c| self.public(&c)).and_then(|v| ok(&v))
+            }
             (Method::Patch, ["config"]) => self.patch(&mut req).await,
             (Method::Delete, ["config"]) => self.destroy().await,
             (Method::Post, ["rotate-secret"]) => self.rotate(&mut req).await,
@@ -157,7 +160,9 @@ fn not_found() -> ApiError {
 fn generate_secret() -> ApiResult<String> {
     let mut bytes = [0u8; 24];
     random_bytes(&mut bytes)?;
-    Ok(Secret::generate(&bytes).map_err(ApiError::internal)?.to_whsec())
+    Ok(Secret::generate(&bytes)
+        .map_err(ApiError::internal)?
+        .to_whsec())
 }
 
 impl EndpointQueue {
@@ -188,7 +193,10 @@ impl EndpointQueue {
             .state
             .storage()
             .sql()
-            .exec("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status", None)
+            .exec(
+                "SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status",
+                None,
+            )
             .and_then(|c| c.to_array())
             .unwrap_or_default();
         let count = |s: &str| counts.iter().find(|c| c.status == s).map_or(0, |c| c.n);
@@ -206,7 +214,11 @@ impl EndpointQueue {
         let mut config: EndpointConfig =
             serde_json::from_value(body["config"].clone()).map_err(ApiError::internal)?;
         if self.config().is_ok() {
-            return Err(ApiError::new(409, "endpoint_exists", "this endpoint already exists"));
+            return Err(ApiError::new(
+                409,
+                "endpoint_exists",
+                "this endpoint already exists",
+            ));
         }
         let secret = match body["secret"].as_str() {
             Some(s) => s.to_string(),
@@ -250,10 +262,12 @@ impl EndpointQueue {
         let body = read_json(req).await?;
         let grace_s = match body.get("grace_period_seconds") {
             None | Some(Value::Null) => 86_400,
-            Some(v) => v
-                .as_u64()
-                .filter(|s| *s <= 30 * 86_400)
-                .ok_or_else(|| ApiError::field("grace_period_seconds", "must be an integer from 0 to 2592000"))?,
+            Some(v) => v.as_u64().filter(|s| *s <= 30 * 86_400).ok_or_else(|| {
+                ApiError::field(
+                    "grace_period_seconds",
+                    "must be an integer from 0 to 2592000",
+                )
+            })?,
         };
         let secret = match body.get("secret") {
             None | Some(Value::Null) => generate_secret()?,
@@ -266,7 +280,9 @@ impl EndpointQueue {
             .map_err(|e| ApiError::field("secret", e.message()))?;
         let now = now_ms();
         let expires = now + i64::try_from(grace_s).unwrap_or(0) * 1000;
-        config.secrets.retain(|s| s.expires_ms.is_none_or(|at| at > now));
+        config
+            .secrets
+            .retain(|s| s.expires_ms.is_none_or(|at| at > now));
         for old in &mut config.secrets {
             old.expires_ms = Some(old.expires_ms.map_or(expires, |at| at.min(expires)));
         }
@@ -310,7 +326,15 @@ impl EndpointQueue {
             (job["payload"].as_str().unwrap_or("{}").to_string(), None)
         };
         let replay = job["replay"].as_bool().unwrap_or(false);
-        let queued = self.insert_delivery(&config, &key, &message_id, &event_type, submission_id, &payload, replay)?;
+        let queued = self.insert_delivery(
+            &config,
+            &key,
+            &message_id,
+            &event_type,
+            submission_id,
+            &payload,
+            replay,
+        )?;
         if queued {
             self.arm_next().await?;
         }
@@ -361,7 +385,15 @@ impl EndpointQueue {
         let payload = test_payload(&message_id, &config.id, &config.form_id, now_ms());
         let text = String::from_utf8_lossy(&payload).into_owned();
         // A test is always recorded, even for an endpoint that did not subscribe to `endpoint.test`.
-        self.insert_delivery(&config, &format!("test:{message_id}"), &message_id, "endpoint.test", None, &text, false)?;
+        self.insert_delivery(
+            &config,
+            &format!("test:{message_id}"),
+            &message_id,
+            "endpoint.test",
+            None,
+            &text,
+            false,
+        )?;
         self.arm_next().await?;
         #[derive(Deserialize)]
         struct IdRow {
@@ -371,14 +403,27 @@ impl EndpointQueue {
             .state
             .storage()
             .sql()
-            .exec("SELECT id FROM deliveries WHERE message_id = ?", vec![message_id.as_str().into()])?
+            .exec(
+                "SELECT id FROM deliveries WHERE message_id = ?",
+                vec![message_id.as_str().into()],
+            )?
             .to_array()?;
         let delivery_id = rows.into_iter().next().map(|r| r.id);
-        Ok(json_response(202, &json!({"delivery_id": delivery_id, "message_id": message_id}))?)
+        Ok(json_response(
+            202,
+            &json!({"delivery_id": delivery_id, "message_id": message_id}),
+        )?)
     }
 
-    /// Sets the alarm for the earliest pending delivery (now if one is due).
+    /// Sets the alarm for the earliest pending delivery (now if one is due), unless an earlier
+    /// alarm is already set.
     async fn arm_next(&self) -> ApiResult<()> {
+        self.arm(false).await
+    }
+
+    /// `force`: set it even if an alarm appears to be set (at the end of an alarm run, the alarm
+    /// being handled may still read as set).
+    async fn arm(&self, force: bool) -> ApiResult<()> {
         #[derive(Deserialize)]
         struct Next {
             next: Option<i64>,
@@ -391,12 +436,15 @@ impl EndpointQueue {
             .state
             .storage()
             .sql()
-            .exec("SELECT MIN(next_attempt_ms) AS next FROM deliveries WHERE status = 'pending'", None)?
+            .exec(
+                "SELECT MIN(next_attempt_ms) AS next FROM deliveries WHERE status = 'pending'",
+                None,
+            )?
             .to_array()?;
         if let Some(at) = rows.first().and_then(|r| r.next) {
             let storage = self.state.storage();
             let current = storage.get_alarm().await?;
-            if current.is_none_or(|c| c > at) {
+            if force || current.is_none_or(|c| c > at) {
                 storage.set_alarm((at - now_ms()).max(0)).await?;
             }
         }
@@ -494,14 +542,15 @@ impl EndpointQueue {
                 }
                 let results = join_all(sends).await;
                 for (row, attempt, attempt_id, started, received) in results {
-                    self.record(&mut config, row, attempt, &attempt_id, started, received).await?;
+                    self.record(&mut config, row, attempt, &attempt_id, started, received)
+                        .await?;
                 }
                 if !config.enabled {
                     break;
                 }
             }
         }
-        self.arm_next().await
+        self.arm(true).await
     }
 
     /// Logs one attempt and applies the core's decision to the delivery and the endpoint.
@@ -524,14 +573,24 @@ impl EndpointQueue {
         };
         let first = u64::try_from(row.first_attempt_ms.unwrap_or(started)).unwrap_or(0);
         let now_u = u64::try_from(now).unwrap_or(0);
-        let decision = next_attempt(&config.schedule(), &policy, attempt, first, now_u, &received.result, random_u32());
+        let decision = next_attempt(
+            &config.schedule(),
+            &policy,
+            attempt,
+            first,
+            now_u,
+            &received.result,
+            random_u32(),
+        );
         let (status, next) = match decision {
             Decision::Done => ("delivered", None),
             Decision::RetryAt(at) => ("pending", Some(i64::try_from(at).unwrap_or(i64::MAX))),
             Decision::DisableEndpoint | Decision::GiveUp => ("failed", None),
         };
         sql.exec(
-            &format!("INSERT INTO attempts({ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            &format!(
+                "INSERT INTO attempts({ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
             vec![
                 attempt_id.into(),
                 row.id.as_str().into(),
@@ -627,11 +686,17 @@ impl EndpointQueue {
         self.config()?;
         let query: HashMap<String, String> = req.url()?.query_pairs().into_owned().collect();
         let limit = page_limit(query.get("limit").map(String::as_str))?;
-        let cursor = query.get("cursor").cloned().unwrap_or_else(|| "~".to_string());
+        let cursor = query
+            .get("cursor")
+            .cloned()
+            .unwrap_or_else(|| "~".to_string());
         let status = query.get("status").cloned();
         if let Some(s) = &status {
             if !matches!(s.as_str(), "pending" | "delivered" | "failed" | "skipped") {
-                return Err(ApiError::field("status", "must be pending, delivered, failed or skipped"));
+                return Err(ApiError::field(
+                    "status",
+                    "must be pending, delivered, failed or skipped",
+                ));
             }
         }
         let rows: Vec<DeliveryRow> = self
@@ -647,8 +712,16 @@ impl EndpointQueue {
             )?
             .to_array()?;
         let more = rows.len() as i64 > limit;
-        let page: Vec<Value> = rows.iter().take(limit as usize).map(Self::delivery_json).collect();
-        let next = if more { page.last().map(|d| d["id"].clone()) } else { None };
+        let page: Vec<Value> = rows
+            .iter()
+            .take(limit as usize)
+            .map(Self::delivery_json)
+            .collect();
+        let next = if more {
+            page.last().map(|d| d["id"].clone())
+        } else {
+            None
+        };
         ok(&json!({"data": page, "next_cursor": next}))
     }
 
@@ -656,14 +729,19 @@ impl EndpointQueue {
         self.config()?;
         let sql = self.state.storage().sql();
         let rows: Vec<DeliveryRow> = sql
-            .exec(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"), vec![id.into()])?
+            .exec(
+                &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"),
+                vec![id.into()],
+            )?
             .to_array()?;
         let row = rows
             .first()
             .ok_or_else(|| ApiError::new(404, "delivery_not_found", "no delivery with this id"))?;
         let attempts: Vec<AttemptRow> = sql
             .exec(
-                &format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE delivery_id = ? ORDER BY attempt"),
+                &format!(
+                    "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE delivery_id = ? ORDER BY attempt"
+                ),
                 vec![id.into()],
             )?
             .to_array()?;
@@ -677,19 +755,32 @@ impl EndpointQueue {
         self.config()?;
         let query: HashMap<String, String> = req.url()?.query_pairs().into_owned().collect();
         let limit = page_limit(query.get("limit").map(String::as_str))?;
-        let cursor = query.get("cursor").cloned().unwrap_or_else(|| "~".to_string());
+        let cursor = query
+            .get("cursor")
+            .cloned()
+            .unwrap_or_else(|| "~".to_string());
         let rows: Vec<AttemptRow> = self
             .state
             .storage()
             .sql()
             .exec(
-                &format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id < ? ORDER BY id DESC LIMIT ?"),
+                &format!(
+                    "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id < ? ORDER BY id DESC LIMIT ?"
+                ),
                 vec![cursor.into(), (limit + 1).into()],
             )?
             .to_array()?;
         let more = rows.len() as i64 > limit;
-        let page: Vec<Value> = rows.iter().take(limit as usize).map(Self::attempt_json).collect();
-        let next = if more { page.last().map(|d| d["id"].clone()) } else { None };
+        let page: Vec<Value> = rows
+            .iter()
+            .take(limit as usize)
+            .map(Self::attempt_json)
+            .collect();
+        let next = if more {
+            page.last().map(|d| d["id"].clone())
+        } else {
+            None
+        };
         ok(&json!({"data": page, "next_cursor": next}))
     }
 }

@@ -175,7 +175,11 @@ impl FormStore {
         let body = read_json(req).await?;
         let config: FormConfig = serde_json::from_value(body).map_err(ApiError::internal)?;
         if self.config().is_ok() {
-            return Err(ApiError::new(409, "form_exists", "a form with this id already exists"));
+            return Err(ApiError::new(
+                409,
+                "form_exists",
+                "a form with this id already exists",
+            ));
         }
         self.create_tables()?;
         self.save_config(&config)?;
@@ -210,10 +214,10 @@ impl FormStore {
 
     fn add_endpoint(&self, id: &str) -> ApiResult {
         self.config()?;
-        self.state
-            .storage()
-            .sql()
-            .exec("INSERT OR IGNORE INTO endpoints(id) VALUES (?)", vec![id.into()])?;
+        self.state.storage().sql().exec(
+            "INSERT OR IGNORE INTO endpoints(id) VALUES (?)",
+            vec![id.into()],
+        )?;
         ok(&json!({ "ok": true }))
     }
 
@@ -247,7 +251,13 @@ impl FormStore {
 
     async fn ingest(&self, req: &mut Request) -> ApiResult {
         let config = self.config()?;
-        let header = |name: &str| req.headers().get(name).ok().flatten().filter(|v| !v.is_empty());
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .ok()
+                .flatten()
+                .filter(|v| !v.is_empty())
+        };
         let content_type = header("x-fh-content-type").unwrap_or_default();
         let origin = header("x-fh-origin");
         let meta = Meta {
@@ -266,7 +276,11 @@ impl FormStore {
             }
         }
         let now = now_ms();
-        if let Err(wait) = self.rate_check(meta.ip.as_deref().unwrap_or(""), config.rate_limit_per_minute, now) {
+        if let Err(wait) = self.rate_check(
+            meta.ip.as_deref().unwrap_or(""),
+            config.rate_limit_per_minute,
+            now,
+        ) {
             return Err(ApiError::new(
                 429,
                 "rate_limited",
@@ -320,7 +334,8 @@ impl FormStore {
         }
         let mut queued = 0;
         if !spam || config.deliver_spam {
-            let job = json!({"kind": "submission", "submission_id": id, "key": format!("sub:{id}")});
+            let job =
+                json!({"kind": "submission", "submission_id": id, "key": format!("sub:{id}")});
             queued = self.queue_for_all(&job, None, now)?;
         }
         if queued > 0 {
@@ -384,7 +399,10 @@ impl FormStore {
         let url = req.url()?;
         let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
         let limit = page_limit(query.get("limit").map(String::as_str))?;
-        let cursor = query.get("cursor").cloned().unwrap_or_else(|| "~".to_string());
+        let cursor = query
+            .get("cursor")
+            .cloned()
+            .unwrap_or_else(|| "~".to_string());
         let rows: Vec<SubmissionRow> = self
             .state
             .storage()
@@ -396,8 +414,16 @@ impl FormStore {
             )?
             .to_array()?;
         let more = rows.len() as i64 > limit;
-        let page: Vec<Value> = rows.iter().take(limit as usize).map(|r| self.submission_json(r)).collect();
-        let next = if more { page.last().map(|s| s["id"].clone()) } else { None };
+        let page: Vec<Value> = rows
+            .iter()
+            .take(limit as usize)
+            .map(|r| self.submission_json(r))
+            .collect();
+        let next = if more {
+            page.last().map(|s| s["id"].clone())
+        } else {
+            None
+        };
         ok(&json!({"data": page, "next_cursor": next}))
     }
 
@@ -408,7 +434,8 @@ impl FormStore {
 
     fn get_file(&self, id: &str, idx: &str) -> ApiResult {
         let row = self.submission_row(id)?;
-        let files: Vec<StoredFile> = serde_json::from_str(&row.files).map_err(ApiError::internal)?;
+        let files: Vec<StoredFile> =
+            serde_json::from_str(&row.files).map_err(ApiError::internal)?;
         let not_found = || ApiError::new(404, "file_not_found", "no stored file at this index");
         let index: usize = idx.parse().map_err(|_| not_found())?;
         let file = files.get(index).ok_or_else(not_found)?;
@@ -423,10 +450,14 @@ impl FormStore {
             .to_array()?;
         let bytes = rows.into_iter().next().ok_or_else(not_found)?.bytes;
         let mut resp = Response::from_bytes(bytes)?;
-        resp.headers_mut().set("content-type", &file.info.content_type)?;
+        resp.headers_mut()
+            .set("content-type", &file.info.content_type)?;
         resp.headers_mut().set(
             "content-disposition",
-            &format!("attachment; filename=\"{}\"", file.info.filename.replace(['"', '\\', '\r', '\n'], "_")),
+            &format!(
+                "attachment; filename=\"{}\"",
+                file.info.filename.replace(['"', '\\', '\r', '\n'], "_")
+            ),
         )?;
         Ok(resp)
     }
@@ -438,7 +469,11 @@ impl FormStore {
             None | Some(Value::Null) => self.endpoint_ids()?,
             Some(Value::String(endpoint)) => {
                 if !self.endpoint_ids()?.contains(endpoint) {
-                    return Err(ApiError::new(404, "endpoint_not_found", "no endpoint with this id on this form"));
+                    return Err(ApiError::new(
+                        404,
+                        "endpoint_not_found",
+                        "no endpoint with this id on this form",
+                    ));
                 }
                 vec![endpoint.clone()]
             }
@@ -511,7 +546,8 @@ impl FormStore {
         let Ok(row) = self.submission_row(job["submission_id"].as_str().unwrap_or_default()) else {
             return Ok(None);
         };
-        let files: Vec<StoredFile> = serde_json::from_str(&row.files).map_err(ApiError::internal)?;
+        let files: Vec<StoredFile> =
+            serde_json::from_str(&row.files).map_err(ApiError::internal)?;
         Ok(Some(json!({
             "kind": "submission",
             "event_type": "form.submission.created",
@@ -554,10 +590,12 @@ impl FormStore {
                     match message {
                         // The submission is gone (form reset): nothing to deliver.
                         None => true,
-                        Some(message) => match call(&stub, Method::Post, "/enqueue", Some(&message)).await {
-                            Ok(resp) => resp.status_code() < 300 || resp.status_code() == 404,
-                            Err(_) => false,
-                        },
+                        Some(message) => {
+                            match call(&stub, Method::Post, "/enqueue", Some(&message)).await {
+                                Ok(resp) => resp.status_code() < 300 || resp.status_code() == 404,
+                                Err(_) => false,
+                            }
+                        }
                     }
                 });
             }
@@ -578,7 +616,9 @@ impl FormStore {
         struct Next {
             next: Option<i64>,
         }
-        let next: Vec<Next> = sql.exec("SELECT MIN(next_ms) AS next FROM outbox", None)?.to_array()?;
+        let next: Vec<Next> = sql
+            .exec("SELECT MIN(next_ms) AS next FROM outbox", None)?
+            .to_array()?;
         if let Some(at) = next.first().and_then(|n| n.next) {
             self.state
                 .storage()

@@ -38,11 +38,19 @@ pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Respon
     }
     let declared = header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES_LIMIT) {
-        return answer(ApiError::new(413, "body_too_large", "request body is larger than allowed"));
+        return answer(ApiError::new(
+            413,
+            "body_too_large",
+            "request body is larger than allowed",
+        ));
     }
     let body = req.bytes().await?;
     if body.len() as u64 > MAX_BODY_BYTES_LIMIT {
-        return answer(ApiError::new(413, "body_too_large", "request body is larger than allowed"));
+        return answer(ApiError::new(
+            413,
+            "body_too_large",
+            "request body is larger than allowed",
+        ));
     }
 
     let forwarded = Headers::new();
@@ -51,7 +59,12 @@ pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Respon
         ("x-fh-origin", origin.clone()),
         ("x-fh-user-agent", header("user-agent")),
         ("x-fh-referer", header("referer")),
-        ("x-fh-ip", header("cf-connecting-ip").or_else(|| header("x-real-ip")).or_else(|| Some("unknown".into()))),
+        (
+            "x-fh-ip",
+            header("cf-connecting-ip")
+                .or_else(|| header("x-real-ip"))
+                .or_else(|| Some("unknown".into())),
+        ),
         ("x-fh-country", req.cf().and_then(|cf| cf.country())),
     ];
     for (name, value) in copy {
@@ -64,7 +77,10 @@ pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Respon
         .with_headers(forwarded)
         .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
     let inner = Request::new_with_init("https://internal/ingest", &init)?;
-    let stub = env.durable_object("FORMS")?.id_from_name(form_id)?.get_stub()?;
+    let stub = env
+        .durable_object("FORMS")?
+        .id_from_name(form_id)?
+        .get_stub()?;
     let mut stored = stub.fetch_with_request(inner).await?;
     let status = stored.status_code();
     let value: Value = stored.json().await.unwrap_or(Value::Null);
@@ -72,7 +88,9 @@ pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Respon
         let err = ApiError::new(
             status,
             value["error"]["code"].as_str().unwrap_or("internal_error"),
-            value["error"]["message"].as_str().unwrap_or("the submission could not be stored"),
+            value["error"]["message"]
+                .as_str()
+                .unwrap_or("the submission could not be stored"),
         );
         let mut resp = respond_error(&err, json_mode, origin.as_deref())?;
         if err.code == "rate_limited" {
@@ -83,7 +101,10 @@ pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Respon
         return Ok(resp);
     }
     let mut resp = if json_mode {
-        json_response(201, &json!({"ok": true, "id": value["id"], "spam": value["spam"]}))?
+        json_response(
+            201,
+            &json!({"ok": true, "id": value["id"], "spam": value["spam"]}),
+        )?
     } else {
         let location = value["redirect_url"]
             .as_str()
@@ -99,7 +120,8 @@ pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Respon
 /// Echoes an origin the form's object has accepted.
 fn cors(resp: &mut Response, origin: Option<&str>) -> Result<()> {
     if let Some(origin) = origin {
-        resp.headers_mut().set("access-control-allow-origin", origin)?;
+        resp.headers_mut()
+            .set("access-control-allow-origin", origin)?;
         resp.headers_mut().append("vary", "Origin")?;
     }
     Ok(())
@@ -107,7 +129,10 @@ fn cors(resp: &mut Response, origin: Option<&str>) -> Result<()> {
 
 fn respond_error(err: &ApiError, json_mode: bool, origin: Option<&str>) -> Result<Response> {
     let mut resp = if json_mode {
-        json_response(err.status, &json!({"ok": false, "error": {"code": err.code, "message": err.message}}))?
+        json_response(
+            err.status,
+            &json!({"ok": false, "error": {"code": err.code, "message": err.message}}),
+        )?
     } else {
         pages::error_page(err)?
     };
@@ -118,16 +143,23 @@ fn respond_error(err: &ApiError, json_mode: bool, origin: Option<&str>) -> Resul
 }
 
 async fn preflight(env: &Env, form_id: &str, origin: Option<&str>) -> Result<Response> {
-    let stub = env.durable_object("FORMS")?.id_from_name(form_id)?.get_stub()?;
+    let stub = env
+        .durable_object("FORMS")?
+        .id_from_name(form_id)?
+        .get_stub()?;
     let config = match crate::util::call_json(&stub, Method::Get, "/config", None).await {
         Ok(config) => config,
         Err(err) => return err.response(),
     };
-    let allowed: Vec<String> = serde_json::from_value(config["allowed_origins"].clone()).unwrap_or_default();
+    let allowed: Vec<String> =
+        serde_json::from_value(config["allowed_origins"].clone()).unwrap_or_default();
     let mut resp = Response::empty()?.with_status(204);
     let headers = resp.headers_mut();
     headers.set("access-control-allow-methods", "POST, OPTIONS")?;
-    headers.set("access-control-allow-headers", "content-type, accept, x-requested-with")?;
+    headers.set(
+        "access-control-allow-headers",
+        "content-type, accept, x-requested-with",
+    )?;
     headers.set("access-control-max-age", "86400")?;
     headers.set("vary", "Origin")?;
     if let Some(origin) = origin {

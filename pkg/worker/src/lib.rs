@@ -19,7 +19,9 @@ mod util;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
-use worker::{event, Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent,
+};
 
 use crate::util::json_response;
 
@@ -39,7 +41,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
-        ["health"] => json_response(200, &json!({"ok": true, "version": env!("CARGO_PKG_VERSION")})),
+        ["health"] => json_response(
+            200,
+            &json!({"ok": true, "version": env!("CARGO_PKG_VERSION")}),
+        ),
         ["f", form_id] | ["f", form_id, ""] => {
             let form_id = (*form_id).to_string();
             ingest::handle(req, &env, &form_id).await

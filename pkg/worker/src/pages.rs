@@ -30,7 +30,9 @@ pub fn thanks(req: &Request) -> Result<Response> {
         .ok()
         .flatten()
         .filter(|r| r.starts_with("http://") || r.starts_with("https://"));
-    let link = back.map_or(String::new(), |r| format!("<p><a href=\"{}\">Back to the form</a></p>", escape(&r)));
+    let link = back.map_or(String::new(), |r| {
+        format!("<p><a href=\"{}\">Back to the form</a></p>", escape(&r))
+    });
     Response::from_html(page(
         "Thank you",
         &format!("<h1>Thank you!</h1><p>Your submission was received.</p>{link}"),

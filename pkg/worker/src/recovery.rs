@@ -12,7 +12,10 @@ const PARALLEL: usize = 6;
 
 /// Asks every form and endpoint to re-arm its alarm if it has pending work.
 pub async fn sweep(env: &Env) -> ApiResult<()> {
-    let registry = env.durable_object("REGISTRY")?.id_from_name("global")?.get_stub()?;
+    let registry = env
+        .durable_object("REGISTRY")?
+        .id_from_name("global")?
+        .get_stub()?;
     let forms = call_json(&registry, Method::Get, "/forms", None).await?;
     let form_ids: Vec<String> = serde_json::from_value(forms).unwrap_or_default();
     let form_ns = env.durable_object("FORMS")?;

@@ -50,9 +50,16 @@ impl Registry {
             .exec("SELECT id FROM forms WHERE id = ?", vec![id.into()])?
             .to_array()?;
         if !existing.is_empty() {
-            return Err(ApiError::new(409, "form_exists", "a form with this id already exists"));
+            return Err(ApiError::new(
+                409,
+                "form_exists",
+                "a form with this id already exists",
+            ));
         }
-        sql.exec("INSERT INTO forms(id, created_ms) VALUES (?, ?)", vec![id.into(), created.into()])?;
+        sql.exec(
+            "INSERT INTO forms(id, created_ms) VALUES (?, ?)",
+            vec![id.into(), created.into()],
+        )?;
         Ok(json_response(201, &json!({"ok": true}))?)
     }
 

@@ -115,7 +115,12 @@ pub fn finish(result: ApiResult) -> Result<Response> {
 
 /// Calls a Durable Object with an internal request: `method path` with an optional JSON body.
 /// The response is passed through (status and body), so errors keep their codes.
-pub async fn call(stub: &Stub, method: Method, path: &str, body: Option<&Value>) -> Result<Response> {
+pub async fn call(
+    stub: &Stub,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Response> {
     let mut init = RequestInit::new();
     init.with_method(method);
     if let Some(body) = body {
@@ -129,7 +134,12 @@ pub async fn call(stub: &Stub, method: Method, path: &str, body: Option<&Value>)
 }
 
 /// Calls a Durable Object and reads a JSON answer; a non-2xx answer becomes the `ApiError` it carries.
-pub async fn call_json(stub: &Stub, method: Method, path: &str, body: Option<&Value>) -> ApiResult<Value> {
+pub async fn call_json(
+    stub: &Stub,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> ApiResult<Value> {
     let mut resp = call(stub, method, path, body).await?;
     let status = resp.status_code();
     let text = resp.text().await?;
@@ -142,7 +152,9 @@ pub async fn call_json(stub: &Stub, method: Method, path: &str, body: Option<&Va
         Ok(value)
     } else {
         let code = value["error"]["code"].as_str().unwrap_or("internal_error");
-        let message = value["error"]["message"].as_str().unwrap_or("internal error");
+        let message = value["error"]["message"]
+            .as_str()
+            .unwrap_or("internal error");
         Err(ApiError::new(status, code, message))
     }
 }
@@ -153,7 +165,13 @@ pub async fn read_json(req: &mut Request) -> ApiResult<Value> {
     if text.trim().is_empty() {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    serde_json::from_str(&text).map_err(|e| ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}")))
+    serde_json::from_str(&text).map_err(|e| {
+        ApiError::new(
+            400,
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })
 }
 
 /// `limit` from a query, 1..=200, default 50.
