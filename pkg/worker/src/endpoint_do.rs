@@ -3,13 +3,16 @@
 //! the exact payload bytes) and the log of every attempt. Its alarm sends whatever is due; the
 //! retry decision is the core's (`formhook::retry`).
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use formhook::event::{submission_payload, test_payload, EventType, Meta, Submission};
 use formhook::form::{Fields, FileInfo};
 use formhook::retry::{next_attempt, should_disable, Decision, Outcome, Policy};
 use formhook::{HmacKey, Secret};
-use futures_util::future::join_all;
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
@@ -32,6 +35,9 @@ const IN_FLIGHT_GRACE_MS: i64 = 5_000;
 pub struct EndpointQueue {
     state: State,
     env: Env,
+    /// The alarm time this instance set and that has not fired yet, so bursts of enqueues do not
+    /// each read and write the alarm.
+    armed_at: Cell<Option<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +94,32 @@ struct SubmissionJob {
     meta: Meta,
 }
 
+/// What every attempt of one alarm run needs from the settings, owned so attempts can run
+/// while the settings are updated.
+struct Snapshot {
+    url: String,
+    scheme: formhook::Scheme,
+    keys: Vec<HmacKey>,
+    headers: serde_json::Map<String, Value>,
+    timeout_ms: u64,
+}
+
+impl Snapshot {
+    fn of(config: &EndpointConfig, now: i64) -> Self {
+        Self {
+            url: config.url.clone(),
+            scheme: config.scheme(),
+            keys: config
+                .live_secrets(now)
+                .iter()
+                .filter_map(|s| config.scheme().key(&s.secret).ok())
+                .collect(),
+            headers: config.headers.clone(),
+            timeout_ms: config.timeout_ms,
+        }
+    }
+}
+
 const DELIVERY_COLUMNS: &str =
     "id, message_id, event_type, submission_id, payload, status, attempts,
     first_attempt_ms, next_attempt_ms, created_ms, last_status, last_error, replay";
@@ -113,7 +145,11 @@ impl DurableObject for EndpointQueue {
         ] {
             let _ = sql.exec(ddl, None);
         }
-        Self { state, env }
+        Self {
+            state,
+            env,
+            armed_at: Cell::new(None),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -139,6 +175,7 @@ impl DurableObject for EndpointQueue {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        self.armed_at.set(None);
         if let Err(err) = self.run_due().await {
             // Re-arm before failing so nothing waits for a restart.
             let _ = self.state.storage().set_alarm(1000).await;
@@ -294,13 +331,28 @@ impl EndpointQueue {
         ok(&json!({"secret": secret, "previous_secret_expires_at": iso(expires)}))
     }
 
-    /// Stores a delivery for an event (idempotent on the job's key) and wakes the alarm.
+    /// Stores a delivery per job of `{"jobs": [...]}` (idempotent on each job's key) and wakes
+    /// the alarm once.
     async fn enqueue(&self, req: &mut Request) -> ApiResult {
         let config = self.config()?;
-        let job = read_json(req).await?;
+        let body = read_json(req).await?;
+        let jobs = body["jobs"].as_array().cloned().unwrap_or_default();
+        let mut queued = 0;
+        for job in &jobs {
+            if self.enqueue_one(&config, job)? {
+                queued += 1;
+            }
+        }
+        if queued > 0 {
+            self.arm_next().await?;
+        }
+        ok(&json!({"queued": queued}))
+    }
+
+    fn enqueue_one(&self, config: &EndpointConfig, job: &Value) -> ApiResult<bool> {
         let event_type = job["event_type"].as_str().unwrap_or_default().to_string();
         if !config.wants(&event_type) {
-            return ok(&json!({"queued": false, "reason": "event not subscribed"}));
+            return Ok(false);
         }
         let message_id = job["message_id"].as_str().unwrap_or_default().to_string();
         let key = job["key"].as_str().unwrap_or_default().to_string();
@@ -326,19 +378,15 @@ impl EndpointQueue {
             (job["payload"].as_str().unwrap_or("{}").to_string(), None)
         };
         let replay = job["replay"].as_bool().unwrap_or(false);
-        let queued = self.insert_delivery(
-            &config,
+        self.insert_delivery(
+            config,
             &key,
             &message_id,
             &event_type,
             submission_id,
             &payload,
             replay,
-        )?;
-        if queued {
-            self.arm_next().await?;
-        }
-        ok(&json!({"queued": queued}))
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -442,10 +490,20 @@ impl EndpointQueue {
             )?
             .to_array()?;
         if let Some(at) = rows.first().and_then(|r| r.next) {
+            if !force && self.armed_at.get().is_some_and(|set| set <= at) {
+                return Ok(());
+            }
             let storage = self.state.storage();
-            let current = storage.get_alarm().await?;
-            if force || current.is_none_or(|c| c > at) {
+            let current = if force {
+                None
+            } else {
+                storage.get_alarm().await?
+            };
+            if current.is_none_or(|c| c > at) {
                 storage.set_alarm((at - now_ms()).max(0)).await?;
+                self.armed_at.set(Some(at));
+            } else {
+                self.armed_at.set(current);
             }
         }
         Ok(())
@@ -471,86 +529,100 @@ impl EndpointQueue {
             return Ok(());
         };
         let sql = self.state.storage().sql();
+        // Up to PARALLEL attempts in flight; as each ends it is recorded and the next due one
+        // starts, so one slow answer does not hold the others back.
+        let mut in_flight = FuturesUnordered::new();
+        let mut queue: std::collections::VecDeque<DeliveryRow> = std::collections::VecDeque::new();
+        let mut snapshot: Option<Rc<Snapshot>> = None;
         loop {
-            if !config.enabled {
-                return Ok(());
+            while in_flight.len() < PARALLEL && config.enabled {
+                if queue.is_empty() {
+                    // Sent rows were pushed past their deadline, so they never read as due twice.
+                    queue.extend(self.due_rows()?);
+                    if queue.is_empty() {
+                        break;
+                    }
+                }
+                let Some(row) = queue.pop_front() else { break };
+                let snap = match &snapshot {
+                    Some(s) => Rc::clone(s),
+                    None => {
+                        let s = Rc::new(Snapshot::of(&config, now_ms()));
+                        snapshot = Some(Rc::clone(&s));
+                        s
+                    }
+                };
+                let attempt = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
+                let attempt_id = new_id("att")?;
+                let started = now_ms();
+                // Count the attempt before sending: if the process dies mid-request the
+                // delivery is retried after its deadline, never forgotten.
+                sql.exec(
+                    "UPDATE deliveries SET attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?),
+                       next_attempt_ms = ? WHERE id = ?",
+                    vec![
+                        i64::from(attempt).into(),
+                        started.into(),
+                        (started + i64::try_from(snap.timeout_ms).unwrap_or(30_000) + IN_FLIGHT_GRACE_MS).into(),
+                        row.id.as_str().into(),
+                    ],
+                )?;
+                let guard = crate::ssrf::check(&self.env, &snap.url);
+                in_flight.push(async move {
+                    let out = Outgoing {
+                        url: &snap.url,
+                        scheme: snap.scheme,
+                        keys: &snap.keys,
+                        message_id: &row.message_id,
+                        event_type: &row.event_type,
+                        attempt_id: &attempt_id,
+                        attempt,
+                        payload: row.payload.as_bytes(),
+                        custom_headers: &snap.headers,
+                        timeout_ms: snap.timeout_ms,
+                        now_ms: started,
+                    };
+                    let received = match guard {
+                        Ok(()) => send(&out).await,
+                        Err(message) => Received {
+                            result: formhook::retry::AttemptResult::NetworkError,
+                            status: None,
+                            excerpt: String::new(),
+                            error: Some(message),
+                        },
+                    };
+                    (row, attempt, attempt_id, started, received)
+                });
             }
-            let now = now_ms();
-            let due: Vec<DeliveryRow> = sql
-                .exec(
-                    &format!(
-                        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= ?
-                         ORDER BY next_attempt_ms LIMIT ?"
-                    ),
-                    vec![now.into(), DUE_BATCH.into()],
-                )?
-                .to_array()?;
-            if due.is_empty() {
+            let Some((row, attempt, attempt_id, started, received)) = in_flight.next().await else {
                 break;
-            }
-            let keys: Vec<HmacKey> = config
-                .live_secrets(now)
-                .iter()
-                .filter_map(|s| config.scheme().key(&s.secret).ok())
-                .collect();
-            for chunk in due.chunks(PARALLEL) {
-                let mut sends = Vec::new();
-                for row in chunk {
-                    let attempt = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
-                    let attempt_id = new_id("att")?;
-                    let started = now_ms();
-                    // Count the attempt before sending: if the process dies mid-request the
-                    // delivery is retried after its deadline, never forgotten.
-                    sql.exec(
-                        "UPDATE deliveries SET attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?),
-                           next_attempt_ms = ? WHERE id = ?",
-                        vec![
-                            i64::from(attempt).into(),
-                            started.into(),
-                            (started + i64::try_from(config.timeout_ms).unwrap_or(30_000) + IN_FLIGHT_GRACE_MS).into(),
-                            row.id.as_str().into(),
-                        ],
-                    )?;
-                    let config = &config;
-                    let keys = &keys;
-                    sends.push(async move {
-                        let out = Outgoing {
-                            url: &config.url,
-                            scheme: config.scheme(),
-                            keys,
-                            message_id: &row.message_id,
-                            event_type: &row.event_type,
-                            attempt_id: &attempt_id,
-                            attempt,
-                            payload: row.payload.as_bytes(),
-                            custom_headers: &config.headers,
-                            timeout_ms: config.timeout_ms,
-                            now_ms: started,
-                        };
-                        let guard = crate::ssrf::check(&self.env, &config.url);
-                        let received = match guard {
-                            Ok(()) => send(&out).await,
-                            Err(message) => Received {
-                                result: formhook::retry::AttemptResult::NetworkError,
-                                status: None,
-                                excerpt: String::new(),
-                                error: Some(message),
-                            },
-                        };
-                        (row, attempt, attempt_id, started, received)
-                    });
-                }
-                let results = join_all(sends).await;
-                for (row, attempt, attempt_id, started, received) in results {
-                    self.record(&mut config, row, attempt, &attempt_id, started, received)
-                        .await?;
-                }
-                if !config.enabled {
-                    break;
-                }
+            };
+            let was_enabled = config.enabled;
+            self.record(&mut config, &row, attempt, &attempt_id, started, received)
+                .await?;
+            if was_enabled && !config.enabled {
+                // Disabled (410 or a failure window): what was picked but not sent stays pending.
+                queue.clear();
             }
         }
         self.arm(true).await
+    }
+
+    /// Due pending deliveries, oldest first.
+    fn due_rows(&self) -> ApiResult<Vec<DeliveryRow>> {
+        let rows: Vec<DeliveryRow> = self
+            .state
+            .storage()
+            .sql()
+            .exec(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= ?
+                     ORDER BY next_attempt_ms LIMIT ?"
+                ),
+                vec![now_ms().into(), DUE_BATCH.into()],
+            )?
+            .to_array()?;
+        Ok(rows)
     }
 
     /// Logs one attempt and applies the core's decision to the delivery and the endpoint.

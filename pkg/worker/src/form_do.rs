@@ -5,7 +5,7 @@
 //! the runtime commits atomically before the response leaves, so an accepted submission is never
 //! lost; the outbox is drained by this object's alarm and re-armed by `/recover` after a restart.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use formhook::event::{endpoint_disabled_payload, Meta};
@@ -22,8 +22,10 @@ use crate::util::{
 
 /// Outbox rows handed to endpoint queues per alarm run, and how many at once (the runtime allows
 /// six simultaneous outbound connections per invocation).
-const OUTBOX_BATCH: i64 = 48;
+const OUTBOX_BATCH: i64 = 500;
 const OUTBOX_PARALLEL: usize = 6;
+/// Upper bound on the event data handed to endpoint queues per alarm run.
+const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Largest file kept in storage (a SQLite row holds at most 2 MB).
 const MAX_STORED_FILE_BYTES: usize = 1_900_000;
 
@@ -34,6 +36,11 @@ pub struct FormStore {
     /// Per-IP submission counts in the current minute: `ip -> (minute, count)`. In memory on
     /// purpose: a restart forgets it, which only ever lets a client through.
     rate: RefCell<HashMap<String, (i64, u32)>>,
+    /// This object is the only writer of its storage, so settings and endpoint ids read once
+    /// stay valid until it changes them (every change clears this).
+    cache: RefCell<Option<(FormConfig, Vec<String>)>>,
+    /// Whether an alarm is known to be set, so a burst of submissions sets it once.
+    alarm_set: Cell<bool>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +92,8 @@ impl DurableObject for FormStore {
             state,
             env,
             rate: RefCell::new(HashMap::new()),
+            cache: RefCell::new(None),
+            alarm_set: Cell::new(false),
         }
     }
 
@@ -112,6 +121,8 @@ impl DurableObject for FormStore {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        // Rows added from now on need another run: let the next submission set the alarm again.
+        self.alarm_set.set(false);
         if let Err(err) = self.drain_outbox().await {
             // Re-arm before failing so the outbox never waits for a restart.
             let _ = self.state.storage().set_alarm(1000).await;
@@ -146,6 +157,14 @@ impl FormStore {
     }
 
     fn config(&self) -> ApiResult<FormConfig> {
+        Ok(self.cached()?.0)
+    }
+
+    /// Settings and endpoint ids, from memory when this instance has read them already.
+    fn cached(&self) -> ApiResult<(FormConfig, Vec<String>)> {
+        if let Some(hit) = self.cache.borrow().as_ref() {
+            return Ok(hit.clone());
+        }
         let not_found = || ApiError::new(404, "form_not_found", "no form with this id");
         // A missing table means the form was never created (or was deleted).
         let rows: Vec<ConfigRow> = self
@@ -155,14 +174,30 @@ impl FormStore {
             .exec("SELECT value FROM kv WHERE key = 'config'", None)
             .and_then(|c| c.to_array())
             .map_err(|_| not_found())?;
-        let row = rows
-            .into_iter()
-            .next()
-            .ok_or_else(|| ApiError::new(404, "form_not_found", "no form with this id"))?;
-        serde_json::from_str(&row.value).map_err(ApiError::internal)
+        let row = rows.into_iter().next().ok_or_else(not_found)?;
+        let config: FormConfig = serde_json::from_str(&row.value).map_err(ApiError::internal)?;
+        let ids: Vec<IdRow> = self
+            .state
+            .storage()
+            .sql()
+            .exec("SELECT id FROM endpoints ORDER BY id", None)?
+            .to_array()?;
+        let entry = (config, ids.into_iter().map(|r| r.id).collect::<Vec<_>>());
+        *self.cache.borrow_mut() = Some(entry.clone());
+        Ok(entry)
+    }
+
+    /// Sets the alarm to run now unless this instance already set one.
+    async fn wake(&self) -> ApiResult<()> {
+        if !self.alarm_set.get() {
+            self.state.storage().set_alarm(0).await?;
+            self.alarm_set.set(true);
+        }
+        Ok(())
     }
 
     fn save_config(&self, config: &FormConfig) -> ApiResult<()> {
+        self.cache.borrow_mut().take();
         let text = serde_json::to_string(config).map_err(ApiError::internal)?;
         self.state.storage().sql().exec(
             "INSERT INTO kv(key, value) VALUES ('config', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -197,19 +232,15 @@ impl FormStore {
     async fn destroy(&self) -> ApiResult {
         self.config()?;
         let ids = self.endpoint_ids()?;
+        self.cache.borrow_mut().take();
         self.state.storage().delete_alarm().await?;
         self.state.storage().delete_all().await?;
+        self.cache.borrow_mut().take();
         ok(&json!({ "endpoint_ids": ids }))
     }
 
     fn endpoint_ids(&self) -> ApiResult<Vec<String>> {
-        let rows: Vec<IdRow> = self
-            .state
-            .storage()
-            .sql()
-            .exec("SELECT id FROM endpoints ORDER BY id", None)?
-            .to_array()?;
-        Ok(rows.into_iter().map(|r| r.id).collect())
+        Ok(self.cached()?.1)
     }
 
     fn add_endpoint(&self, id: &str) -> ApiResult {
@@ -218,10 +249,13 @@ impl FormStore {
             "INSERT OR IGNORE INTO endpoints(id) VALUES (?)",
             vec![id.into()],
         )?;
+        self.cache.borrow_mut().take();
         ok(&json!({ "ok": true }))
     }
 
     fn remove_endpoint(&self, id: &str) -> ApiResult {
+        self.config()?;
+        self.cache.borrow_mut().take();
         let sql = self.state.storage().sql();
         sql.exec("DELETE FROM endpoints WHERE id = ?", vec![id.into()])?;
         sql.exec("DELETE FROM outbox WHERE endpoint_id = ?", vec![id.into()])?;
@@ -339,7 +373,7 @@ impl FormStore {
             queued = self.queue_for_all(&job, None, now)?;
         }
         if queued > 0 {
-            self.state.storage().set_alarm(0).await?;
+            self.wake().await?;
         }
         Ok(json_response(
             201,
@@ -490,7 +524,7 @@ impl FormStore {
             )?;
         }
         if !targets.is_empty() {
-            self.state.storage().set_alarm(0).await?;
+            self.wake().await?;
         }
         Ok(json_response(202, &json!({"endpoints": targets}))?)
     }
@@ -512,7 +546,7 @@ impl FormStore {
             "payload": String::from_utf8_lossy(&payload),
         });
         if self.queue_for_all(&job, Some(&endpoint_id), now)? > 0 {
-            self.state.storage().set_alarm(0).await?;
+            self.wake().await?;
         }
         ok(&json!({"ok": true}))
     }
@@ -534,6 +568,7 @@ impl FormStore {
         let waiting = pending.first().map_or(0, |c| c.n);
         if waiting > 0 && self.state.storage().get_alarm().await?.is_none() {
             self.state.storage().set_alarm(0).await?;
+            self.alarm_set.set(true);
         }
         ok(&json!({"endpoint_ids": ids, "outbox": waiting}))
     }
@@ -566,7 +601,8 @@ impl FormStore {
         })))
     }
 
-    /// Hands due outbox rows to their endpoint queues; failures back off and stay queued.
+    /// Hands due outbox rows to their endpoint queues, one call per endpoint per batch;
+    /// failures back off and stay queued.
     async fn drain_outbox(&self) -> ApiResult<()> {
         let Ok(config) = self.config() else {
             return Ok(());
@@ -579,36 +615,63 @@ impl FormStore {
                 vec![now.into(), OUTBOX_BATCH.into()],
             )?
             .to_array()?;
+        let mut by_endpoint: Vec<(String, Vec<&OutboxRow>, Vec<Value>)> = Vec::new();
+        let mut batch_bytes = 0;
+        for row in &rows {
+            let job: Value = serde_json::from_str(&row.job).unwrap_or(Value::Null);
+            let message = self.job_message(&job, &config)?;
+            // Keep each run's calls small; what is left stays due and runs next.
+            batch_bytes += message.as_ref().map_or(0, |m| m.to_string().len());
+            if batch_bytes > MAX_BATCH_BYTES && !by_endpoint.is_empty() {
+                break;
+            }
+            let slot = match by_endpoint
+                .iter()
+                .position(|(e, _, _)| *e == row.endpoint_id)
+            {
+                Some(i) => i,
+                None => {
+                    by_endpoint.push((row.endpoint_id.clone(), Vec::new(), Vec::new()));
+                    by_endpoint.len() - 1
+                }
+            };
+            if let Some((_, rows, messages)) = by_endpoint.get_mut(slot) {
+                rows.push(row);
+                // A submission deleted since (form reset) has nothing left to deliver.
+                if let Some(message) = message {
+                    messages.push(message);
+                }
+            }
+        }
         let namespace = self.env.durable_object("ENDPOINTS")?;
-        for chunk in rows.chunks(OUTBOX_PARALLEL) {
+        for chunk in by_endpoint.chunks(OUTBOX_PARALLEL) {
             let mut calls = Vec::new();
-            for row in chunk {
-                let job: Value = serde_json::from_str(&row.job).unwrap_or(Value::Null);
-                let message = self.job_message(&job, &config)?;
-                let stub = namespace.id_from_name(&row.endpoint_id)?.get_stub()?;
+            for (endpoint_id, _, messages) in chunk {
+                let stub = namespace.id_from_name(endpoint_id)?.get_stub()?;
+                let body = json!({ "jobs": messages });
                 calls.push(async move {
-                    match message {
-                        // The submission is gone (form reset): nothing to deliver.
-                        None => true,
-                        Some(message) => {
-                            match call(&stub, Method::Post, "/enqueue", Some(&message)).await {
-                                Ok(resp) => resp.status_code() < 300 || resp.status_code() == 404,
-                                Err(_) => false,
-                            }
-                        }
+                    if messages.is_empty() {
+                        return true;
+                    }
+                    match call(&stub, Method::Post, "/enqueue", Some(&body)).await {
+                        // 404: the endpoint was deleted; its rows are void.
+                        Ok(resp) => resp.status_code() < 300 || resp.status_code() == 404,
+                        Err(_) => false,
                     }
                 });
             }
             let results = join_all(calls).await;
-            for (row, done) in chunk.iter().zip(results) {
-                if done {
-                    sql.exec("DELETE FROM outbox WHERE id = ?", vec![row.id.into()])?;
-                } else {
-                    let backoff = (1000_i64 << row.attempts.clamp(0, 6)).min(60_000);
-                    sql.exec(
-                        "UPDATE outbox SET attempts = attempts + 1, next_ms = ? WHERE id = ?",
-                        vec![(now_ms() + backoff).into(), row.id.into()],
-                    )?;
+            for ((_, rows, _), done) in chunk.iter().zip(results) {
+                for row in rows {
+                    if done {
+                        sql.exec("DELETE FROM outbox WHERE id = ?", vec![row.id.into()])?;
+                    } else {
+                        let backoff = (1000_i64 << row.attempts.clamp(0, 6)).min(60_000);
+                        sql.exec(
+                            "UPDATE outbox SET attempts = attempts + 1, next_ms = ? WHERE id = ?",
+                            vec![(now_ms() + backoff).into(), row.id.into()],
+                        )?;
+                    }
                 }
             }
         }
@@ -624,6 +687,7 @@ impl FormStore {
                 .storage()
                 .set_alarm((at - now_ms()).max(0))
                 .await?;
+            self.alarm_set.set(true);
         }
         Ok(())
     }
