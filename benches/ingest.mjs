@@ -40,7 +40,7 @@ const dir = mkdtempSync(join(tmpdir(), "formhook-bench-"));
 const token = urlArg ? process.argv[process.argv.indexOf("--token") + 1] : randomBytes(16).toString("hex");
 const worker = urlArg
   ? { url: urlArg, stop: async () => {} }
-  : await (await import("../scripts/serve.mjs")).startWorker({ port: 0, persistDir: dir, adminToken: token, ssrfAllowlist: "127.0.0.1", quiet: true });
+  : await (await import("../scripts/serve.mjs")).startWorker({ port: 0, persistDir: dir, adminToken: token, ssrfAllowlist: "127.0.0.1", quiet: true, logLevel: "warn" });
 const FORM = `bench-${randomBytes(3).toString("hex")}`;
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 

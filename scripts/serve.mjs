@@ -54,7 +54,7 @@ export const maskToken = (token) => `${token.slice(0, 4)}…`;
  * pending work after a restart). `kill9()` SIGKILLs the whole process group (wrangler and
  * workerd), as a crash would.
  */
-export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowlist = "", vars = {}, quiet = false, timeoutMs = 90_000 } = {}) {
+export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowlist = "", vars = {}, quiet = false, logLevel = "info", timeoutMs = 90_000 } = {}) {
   if (!existsSync(join(ROOT, "pkg", "worker", "build", "index.js"))) {
     throw new Error("the worker is not built: run scripts/build-worker");
   }
@@ -64,7 +64,7 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
   const args = [
     wranglerCli(), "dev", "--config", join(ROOT, "wrangler.toml"),
     "--ip", "127.0.0.1", "--port", String(chosenPort), "--persist-to", dataDir,
-    "--show-interactive-dev-session=false", "--log-level", quiet ? "warn" : "info",
+    "--show-interactive-dev-session=false", "--log-level", logLevel,
     "--var", `ADMIN_TOKEN:${adminToken}`, "--var", `SSRF_ALLOWLIST:${ssrfAllowlist}`,
     "--inspector-port", String(await freePort()),
   ];
