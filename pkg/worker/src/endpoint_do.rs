@@ -30,6 +30,9 @@ const DUE_BATCH: i64 = 24;
 const PARALLEL: usize = 5;
 /// An attempt in flight is assumed lost (the process died) this long after its deadline.
 const IN_FLIGHT_GRACE_MS: i64 = 5_000;
+/// Attempts started per alarm run; the rest run in the next one (an invocation has a bounded
+/// number of subrequests).
+const MAX_ATTEMPTS_PER_RUN: usize = 400;
 
 #[durable_object]
 pub struct EndpointQueue {
@@ -534,8 +537,9 @@ impl EndpointQueue {
         let mut in_flight = FuturesUnordered::new();
         let mut queue: std::collections::VecDeque<DeliveryRow> = std::collections::VecDeque::new();
         let mut snapshot: Option<Rc<Snapshot>> = None;
+        let mut started_count = 0;
         loop {
-            while in_flight.len() < PARALLEL && config.enabled {
+            while in_flight.len() < PARALLEL && config.enabled && started_count < MAX_ATTEMPTS_PER_RUN {
                 if queue.is_empty() {
                     // Sent rows were pushed past their deadline, so they never read as due twice.
                     queue.extend(self.due_rows()?);
@@ -544,6 +548,7 @@ impl EndpointQueue {
                     }
                 }
                 let Some(row) = queue.pop_front() else { break };
+                started_count += 1;
                 let snap = match &snapshot {
                     Some(s) => Rc::clone(s),
                     None => {
