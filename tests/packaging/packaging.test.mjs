@@ -199,3 +199,13 @@ test("Next.js App Router route handlers (next build, next start): Node and Edge 
     server.stop();
   }
 });
+
+test("README shows the code these consumers run", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const npmReadme = readFileSync(join(ROOT, "pkg", "README.md"), "utf8");
+  for (const file of ["next/app/api/webhook/route.js", "express/server.mjs", "worker/index.mjs", "cjs/index.cjs"]) {
+    const code = readFileSync(join(HERE, "apps", file), "utf8").trim();
+    assert.ok(readme.includes(code), `README.md does not show apps/${file}`);
+    if (file !== "cjs/index.cjs") assert.ok(npmReadme.includes(code), `pkg/README.md does not show apps/${file}`);
+  }
+});
