@@ -131,6 +131,18 @@ test("demo form → delivered in the dashboard; Replay creates a new attempt wit
   assert.ok(await page.locator("svg.spark rect").count() >= 2);
   await shot(page, "dashboard-delivery-log");
 
+  // Edit the endpoint from its page.
+  await page.getByLabel("Description").fill("CRM sync");
+  await page.getByLabel("Timeout (ms)").fill("5000");
+  await page.getByRole("button", { name: "Save endpoint" }).click();
+  await page.locator("#flash").filter({ hasText: "Endpoint saved." }).waitFor();
+  const saved = await page.evaluate(async (t) => {
+    const res = await fetch("/api/forms/demo/endpoints", { headers: { authorization: `Bearer ${t}` } });
+    return (await res.json()).data[0];
+  }, token);
+  assert.equal(saved.description, "CRM sync");
+  assert.equal(saved.timeout_ms, 5000);
+
   // Replay the first submission from the submissions list.
   await page.goto(`${worker.url}/dashboard/#/forms/demo`);
   const row = page.locator(`tr[data-submission="${first.json.submission.id}"]`);

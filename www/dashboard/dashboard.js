@@ -273,6 +273,35 @@ async function endpointView(formId, epId) {
       h("td", {}, d.status === "pending" ? when(d.next_attempt_at) : when(d.created_at)),
       h("td", {}, toggle)), detail];
   });
+  const edit = h("form", { class: "panel", id: "edit-endpoint", onsubmit: async (e) => {
+    e.preventDefault();
+    const fd = new FormData(e.target);
+    const schedule = String(fd.get("retry_schedule")).trim();
+    const body = {
+      url: fd.get("url"),
+      description: fd.get("description"),
+      events: EVENTS.filter((ev) => fd.getAll("events").includes(ev)),
+      payload_shape: fd.get("payload_shape"),
+      timeout_ms: Number(fd.get("timeout_ms")),
+      retry_schedule: /^[\d\s,]+$/.test(schedule) ? schedule.split(",").map((x) => Number(x.trim())) : schedule,
+    };
+    try {
+      await api("PATCH", `/forms/${formId}/endpoints/${epId}`, body);
+      flash("Endpoint saved.");
+    } catch (err) {
+      fail(err);
+    }
+  } },
+    h("h2", {}, "Settings"),
+    h("label", { for: "ee-url" }, "URL"), h("input", { type: "url", id: "ee-url", name: "url", value: ep.url, required: true }),
+    h("label", { for: "ee-desc" }, "Description"), h("input", { type: "text", id: "ee-desc", name: "description", value: ep.description }),
+    h("fieldset", {}, h("legend", {}, "Events"), EVENTS.map((ev, i) => h("label", { class: "inline", for: `ee-ev-${i}` }, h("input", { type: "checkbox", id: `ee-ev-${i}`, name: "events", value: ev, checked: ep.events.includes(ev) || ep.events.includes("*") }), ev))),
+    h("div", { class: "grid" },
+      h("div", {}, h("label", { for: "ee-shape" }, "Payload shape"), h("select", { id: "ee-shape", name: "payload_shape" }, ["canonical", "flat", "answers"].map((s) => h("option", { value: s, selected: s === ep.payload_shape }, s)))),
+      h("div", {}, h("label", { for: "ee-timeout" }, "Timeout (ms)"), h("input", { type: "number", id: "ee-timeout", name: "timeout_ms", value: ep.timeout_ms, min: "100", max: "30000" })),
+      h("div", {}, h("label", { for: "ee-retry" }, "Retry schedule (standard, splitforms, quick or ms list)"), h("input", { type: "text", id: "ee-retry", name: "retry_schedule", value: Array.isArray(ep.retry_schedule) ? ep.retry_schedule.join(", ") : ep.retry_schedule }))),
+    h("p", { class: "muted" }, `Scheme ${ep.scheme}; ${ep.secret_count} live secret(s).`),
+    h("button", { type: "submit" }, "Save endpoint"));
   const chronological = [...attempts.data].reverse();
   const ok = attempts.data.filter((a) => a.outcome === "delivered").length;
   app.replaceChildren(
@@ -295,7 +324,8 @@ async function endpointView(formId, epId) {
       ? h("div", { class: "table-wrap" }, h("table", { id: "deliveries" },
         h("thead", {}, h("tr", {}, ["Status", "Event", "Attempts", "Last HTTP", "Next / created", ""].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows.flat())))
-      : h("p", { class: "empty" }, "No deliveries yet — submit the form or send a test event."));
+      : h("p", { class: "empty" }, "No deliveries yet — submit the form or send a test event."),
+    edit);
 }
 
 async function route() {
