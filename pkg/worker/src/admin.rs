@@ -128,6 +128,7 @@ async fn route(mut req: Request, env: &Env) -> ApiResult {
         .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let method = req.method();
+    let q = query_string(&req);
     match (method, segs.as_slice()) {
         (Method::Get, ["forms"]) => list_forms(env).await,
         (Method::Post, ["forms"]) => create_form(&mut req, env).await,
@@ -144,29 +145,6 @@ async fn route(mut req: Request, env: &Env) -> ApiResult {
         (Method::Delete, ["forms", f]) => delete_form(env, f).await,
         (Method::Get, ["forms", f, "endpoints"]) => list_endpoints(env, f).await,
         (Method::Post, ["forms", f, "endpoints"]) => create_endpoint(&mut req, env, f).await,
-        (Method::Get, ["forms", f, "endpoints", e]) => {
-            forward(
-                &endpoint_stub(env, f, e).await?,
-                Method::Get,
-                "/config",
-                None,
-            )
-            .await
-        }
-        (Method::Patch, ["forms", f, "endpoints", e]) => {
-            let body = read_json(&mut req).await?;
-            if let Some(url) = body.get("url").and_then(Value::as_str) {
-                crate::ssrf::check(env, url)
-                    .map_err(|m| ApiError::new(422, "url_not_allowed", m))?;
-            }
-            forward(
-                &endpoint_stub(env, f, e).await?,
-                Method::Patch,
-                "/config",
-                Some(&body),
-            )
-            .await
-        }
         (Method::Delete, ["forms", f, "endpoints", e]) => {
             let stub = endpoint_stub(env, f, e).await?;
             call_json(
@@ -178,112 +156,71 @@ async fn route(mut req: Request, env: &Env) -> ApiResult {
             .await?;
             forward(&stub, Method::Delete, "/config", None).await
         }
-        (Method::Post, ["forms", f, "endpoints", e, action @ ("enable" | "disable")]) => {
-            let body = json!({"enabled": *action == "enable"});
+        // Everything else about one endpoint lives in its object: map the route to its path.
+        (m, ["forms", f, "endpoints", e, rest @ ..]) => {
+            let (method, inner, body) = match (m, rest) {
+                (Method::Get, []) => (Method::Get, "/config".to_string(), None),
+                (Method::Patch, []) => {
+                    let body = read_json(&mut req).await?;
+                    if let Some(url) = body.get("url").and_then(Value::as_str) {
+                        crate::ssrf::check(env, url)
+                            .map_err(|m| ApiError::new(422, "url_not_allowed", m))?;
+                    }
+                    (Method::Patch, "/config".to_string(), Some(body))
+                }
+                (Method::Post, [action @ ("enable" | "disable")]) => (
+                    Method::Patch,
+                    "/config".to_string(),
+                    Some(json!({"enabled": *action == "enable"})),
+                ),
+                (Method::Post, ["rotate-secret"]) => (
+                    Method::Post,
+                    "/rotate-secret".to_string(),
+                    Some(read_json(&mut req).await?),
+                ),
+                (Method::Post, ["test"]) => (Method::Post, "/test".to_string(), None),
+                (Method::Get, ["deliveries"]) => (Method::Get, format!("/deliveries{q}"), None),
+                (Method::Get, ["deliveries", d]) => (Method::Get, format!("/deliveries/{d}"), None),
+                (Method::Get, ["attempts"]) => (Method::Get, format!("/attempts{q}"), None),
+                (_, []) => return Err(not_allowed()),
+                _ => return Err(ApiError::new(404, "not_found", "no such API route")),
+            };
             forward(
                 &endpoint_stub(env, f, e).await?,
-                Method::Patch,
-                "/config",
-                Some(&body),
+                method,
+                &inner,
+                body.as_ref(),
             )
             .await
         }
-        (Method::Post, ["forms", f, "endpoints", e, "rotate-secret"]) => {
-            let body = read_json(&mut req).await?;
-            forward(
-                &endpoint_stub(env, f, e).await?,
-                Method::Post,
-                "/rotate-secret",
-                Some(&body),
-            )
-            .await
+        // Submissions live in the form's object.
+        (m, ["forms", f, "submissions", rest @ ..]) => {
+            let (method, inner, body) = match (m, rest) {
+                (Method::Get, []) => (Method::Get, format!("/submissions{q}"), None),
+                (Method::Get, [s]) => (Method::Get, format!("/submissions/{s}"), None),
+                (Method::Get, [s, "files", i]) => {
+                    (Method::Get, format!("/submissions/{s}/files/{i}"), None)
+                }
+                (Method::Post, [s, "replay"]) => (
+                    Method::Post,
+                    format!("/submissions/{s}/replay"),
+                    Some(read_json(&mut req).await?),
+                ),
+                _ => return Err(ApiError::new(404, "not_found", "no such API route")),
+            };
+            forward(&form_stub(env, f)?, method, &inner, body.as_ref()).await
         }
-        (Method::Post, ["forms", f, "endpoints", e, "test"]) => {
-            forward(
-                &endpoint_stub(env, f, e).await?,
-                Method::Post,
-                "/test",
-                None,
-            )
-            .await
-        }
-        (Method::Get, ["forms", f, "endpoints", e, "deliveries"]) => {
-            let q = query_string(&req);
-            forward(
-                &endpoint_stub(env, f, e).await?,
-                Method::Get,
-                &format!("/deliveries{q}"),
-                None,
-            )
-            .await
-        }
-        (Method::Get, ["forms", f, "endpoints", e, "deliveries", d]) => {
-            forward(
-                &endpoint_stub(env, f, e).await?,
-                Method::Get,
-                &format!("/deliveries/{d}"),
-                None,
-            )
-            .await
-        }
-        (Method::Get, ["forms", f, "endpoints", e, "attempts"]) => {
-            let q = query_string(&req);
-            forward(
-                &endpoint_stub(env, f, e).await?,
-                Method::Get,
-                &format!("/attempts{q}"),
-                None,
-            )
-            .await
-        }
-        (Method::Get, ["forms", f, "submissions"]) => {
-            let q = query_string(&req);
-            forward(
-                &form_stub(env, f)?,
-                Method::Get,
-                &format!("/submissions{q}"),
-                None,
-            )
-            .await
-        }
-        (Method::Get, ["forms", f, "submissions", s]) => {
-            forward(
-                &form_stub(env, f)?,
-                Method::Get,
-                &format!("/submissions/{s}"),
-                None,
-            )
-            .await
-        }
-        (Method::Get, ["forms", f, "submissions", s, "files", i]) => {
-            forward(
-                &form_stub(env, f)?,
-                Method::Get,
-                &format!("/submissions/{s}/files/{i}"),
-                None,
-            )
-            .await
-        }
-        (Method::Post, ["forms", f, "submissions", s, "replay"]) => {
-            let body = read_json(&mut req).await?;
-            forward(
-                &form_stub(env, f)?,
-                Method::Post,
-                &format!("/submissions/{s}/replay"),
-                Some(&body),
-            )
-            .await
-        }
-        (
-            _,
-            ["forms"] | ["forms", _] | ["forms", _, "endpoints"] | ["forms", _, "endpoints", _],
-        ) => Err(ApiError::new(
-            405,
-            "method_not_allowed",
-            "method not allowed on this resource",
-        )),
+        (_, ["forms"] | ["forms", _] | ["forms", _, "endpoints"]) => Err(not_allowed()),
         _ => Err(ApiError::new(404, "not_found", "no such API route")),
     }
+}
+
+fn not_allowed() -> ApiError {
+    ApiError::new(
+        405,
+        "method_not_allowed",
+        "method not allowed on this resource",
+    )
 }
 
 async fn list_forms(env: &Env) -> ApiResult {

@@ -20,8 +20,8 @@ use worker::{durable_object, DurableObject, Env, Method, Request, Response, Resu
 use crate::config::{EndpointConfig, EndpointSecret};
 use crate::delivery::{send, Outgoing, Received};
 use crate::util::{
-    call, finish, iso, iso_opt, json_response, new_id, now_ms, page_limit, random_bytes,
-    random_u32, read_json, ApiError, ApiResult,
+    call, finish, iso, iso_opt, json_response, load_settings, new_id, now_ms, ok, page_limit,
+    random_bytes, random_u32, read_json, save_settings, ApiError, ApiResult,
 };
 
 /// Deliveries sent per alarm run, and at most this many at once (the runtime allows six
@@ -41,11 +41,6 @@ pub struct EndpointQueue {
     /// The alarm time this instance set and that has not fired yet, so bursts of enqueues do not
     /// each read and write the alarm.
     armed_at: Cell<Option<i64>>,
-}
-
-#[derive(Deserialize)]
-struct ConfigRow {
-    value: String,
 }
 
 #[derive(Deserialize, Clone)]
@@ -188,10 +183,6 @@ impl DurableObject for EndpointQueue {
     }
 }
 
-fn ok(value: &Value) -> ApiResult {
-    Ok(json_response(200, value)?)
-}
-
 fn not_found() -> ApiError {
     ApiError::new(404, "endpoint_not_found", "no endpoint with this id")
 }
@@ -207,23 +198,11 @@ fn generate_secret() -> ApiResult<String> {
 
 impl EndpointQueue {
     fn config(&self) -> ApiResult<EndpointConfig> {
-        let rows: Vec<ConfigRow> = self
-            .state
-            .storage()
-            .sql()
-            .exec("SELECT value FROM kv WHERE key = 'config'", None)?
-            .to_array()?;
-        let row = rows.into_iter().next().ok_or_else(not_found)?;
-        serde_json::from_str(&row.value).map_err(ApiError::internal)
+        load_settings(&self.state.storage().sql())?.ok_or_else(not_found)
     }
 
     fn save(&self, config: &EndpointConfig) -> ApiResult<()> {
-        let text = serde_json::to_string(config).map_err(ApiError::internal)?;
-        self.state.storage().sql().exec(
-            "INSERT INTO kv(key, value) VALUES ('config', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            vec![text.into()],
-        )?;
-        Ok(())
+        save_settings(&self.state.storage().sql(), config)
     }
 
     /// The endpoint's JSON with delivery counts.
@@ -539,7 +518,10 @@ impl EndpointQueue {
         let mut snapshot: Option<Rc<Snapshot>> = None;
         let mut started_count = 0;
         loop {
-            while in_flight.len() < PARALLEL && config.enabled && started_count < MAX_ATTEMPTS_PER_RUN {
+            while in_flight.len() < PARALLEL
+                && config.enabled
+                && started_count < MAX_ATTEMPTS_PER_RUN
+            {
                 if queue.is_empty() {
                     // Sent rows were pushed past their deadline, so they never read as due twice.
                     queue.extend(self.due_rows()?);

@@ -17,7 +17,8 @@ use worker::{durable_object, DurableObject, Env, Method, Request, Response, Resu
 
 use crate::config::FormConfig;
 use crate::util::{
-    call, finish, iso, json_response, new_id, now_ms, page_limit, read_json, ApiError, ApiResult,
+    call, finish, iso, json_response, load_settings, new_id, now_ms, ok, page_limit, read_json,
+    save_settings, ApiError, ApiResult,
 };
 
 /// Outbox rows handed to endpoint queues per alarm run, and how many at once (the runtime allows
@@ -41,11 +42,6 @@ pub struct FormStore {
     cache: RefCell<Option<(FormConfig, Vec<String>)>>,
     /// Whether an alarm is known to be set, so a burst of submissions sets it once.
     alarm_set: Cell<bool>,
-}
-
-#[derive(Deserialize)]
-struct ConfigRow {
-    value: String,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -132,10 +128,6 @@ impl DurableObject for FormStore {
     }
 }
 
-fn ok(value: &Value) -> ApiResult {
-    Ok(json_response(200, value)?)
-}
-
 impl FormStore {
     fn create_tables(&self) -> ApiResult<()> {
         let sql = self.state.storage().sql();
@@ -165,17 +157,8 @@ impl FormStore {
         if let Some(hit) = self.cache.borrow().as_ref() {
             return Ok(hit.clone());
         }
-        let not_found = || ApiError::new(404, "form_not_found", "no form with this id");
-        // A missing table means the form was never created (or was deleted).
-        let rows: Vec<ConfigRow> = self
-            .state
-            .storage()
-            .sql()
-            .exec("SELECT value FROM kv WHERE key = 'config'", None)
-            .and_then(|c| c.to_array())
-            .map_err(|_| not_found())?;
-        let row = rows.into_iter().next().ok_or_else(not_found)?;
-        let config: FormConfig = serde_json::from_str(&row.value).map_err(ApiError::internal)?;
+        let config: FormConfig = load_settings(&self.state.storage().sql())?
+            .ok_or_else(|| ApiError::new(404, "form_not_found", "no form with this id"))?;
         let ids: Vec<IdRow> = self
             .state
             .storage()
@@ -198,12 +181,7 @@ impl FormStore {
 
     fn save_config(&self, config: &FormConfig) -> ApiResult<()> {
         self.cache.borrow_mut().take();
-        let text = serde_json::to_string(config).map_err(ApiError::internal)?;
-        self.state.storage().sql().exec(
-            "INSERT INTO kv(key, value) VALUES ('config', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            vec![text.into()],
-        )?;
-        Ok(())
+        save_settings(&self.state.storage().sql(), config)
     }
 
     async fn init(&self, req: &mut Request) -> ApiResult {

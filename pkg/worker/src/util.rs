@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use worker::{Date, Headers, Method, Request, RequestInit, Response, Result, Stub};
+use worker::{Date, Headers, Method, Request, RequestInit, Response, Result, SqlStorage, Stub};
 
 /// The current Unix time in milliseconds.
 pub fn now_ms() -> i64 {
@@ -183,6 +183,44 @@ pub fn page_limit(value: Option<&str>) -> ApiResult<i64> {
             _ => Err(ApiError::field("limit", "must be an integer from 1 to 200")),
         },
     }
+}
+
+/// A `200` JSON answer.
+pub fn ok(value: &Value) -> ApiResult {
+    Ok(json_response(200, value)?)
+}
+
+#[derive(serde::Deserialize)]
+struct SettingsRow {
+    value: String,
+}
+
+/// Reads an object's settings (JSON in its `kv` table under `config`); `None` when absent or
+/// when the table does not exist (the object was never created, or was deleted).
+pub fn load_settings<T: serde::de::DeserializeOwned>(sql: &SqlStorage) -> ApiResult<Option<T>> {
+    let rows: Vec<SettingsRow> = match sql
+        .exec("SELECT value FROM kv WHERE key = 'config'", None)
+        .and_then(|c| c.to_array())
+    {
+        Ok(rows) => rows,
+        Err(_) => return Ok(None),
+    };
+    match rows.into_iter().next() {
+        None => Ok(None),
+        Some(row) => serde_json::from_str(&row.value)
+            .map(Some)
+            .map_err(ApiError::internal),
+    }
+}
+
+/// Writes an object's settings (see [`load_settings`]).
+pub fn save_settings<T: Serialize>(sql: &SqlStorage, settings: &T) -> ApiResult<()> {
+    let text = serde_json::to_string(settings).map_err(ApiError::internal)?;
+    sql.exec(
+        "INSERT INTO kv(key, value) VALUES ('config', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        vec![text.into()],
+    )?;
+    Ok(())
 }
 
 /// RFC 3339 text of a Unix millisecond time.
