@@ -4,7 +4,6 @@
 //! retry decision is the core's (`formhook::retry`).
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use formhook::event::{submission_payload, test_payload, EventType, Meta, Submission};
@@ -20,8 +19,8 @@ use worker::{durable_object, DurableObject, Env, Method, Request, Response, Resu
 use crate::config::{EndpointConfig, EndpointSecret};
 use crate::delivery::{send, Outgoing, Received};
 use crate::util::{
-    call, finish, iso, iso_opt, json_response, load_settings, new_id, now_ms, ok, page_limit,
-    random_bytes, random_u32, read_json, save_settings, ApiError, ApiResult,
+    call, finish, iso, iso_opt, json_response, load_settings, new_id, now_ms, ok, random_bytes,
+    random_u32, read_json, save_settings, ApiError, ApiResult, Paging,
 };
 
 /// Deliveries sent per alarm run, and at most this many at once (the runtime allows six
@@ -743,13 +742,8 @@ impl EndpointQueue {
 
     fn list_deliveries(&self, req: &Request) -> ApiResult {
         self.config()?;
-        let query: HashMap<String, String> = req.url()?.query_pairs().into_owned().collect();
-        let limit = page_limit(query.get("limit").map(String::as_str))?;
-        let cursor = query
-            .get("cursor")
-            .cloned()
-            .unwrap_or_else(|| "~".to_string());
-        let status = query.get("status").cloned();
+        let paging = Paging::of(req)?;
+        let status = paging.query.get("status").cloned();
         if let Some(s) = &status {
             if !matches!(s.as_str(), "pending" | "delivered" | "failed" | "skipped") {
                 return Err(ApiError::field(
@@ -767,21 +761,15 @@ impl EndpointQueue {
                     "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id < ? AND (? IS NULL OR status = ?)
                      ORDER BY id DESC LIMIT ?"
                 ),
-                vec![cursor.into(), status.clone().into(), status.into(), (limit + 1).into()],
+                vec![
+                    paging.cursor.as_str().into(),
+                    status.clone().into(),
+                    status.into(),
+                    paging.fetch().into(),
+                ],
             )?
             .to_array()?;
-        let more = rows.len() as i64 > limit;
-        let page: Vec<Value> = rows
-            .iter()
-            .take(limit as usize)
-            .map(Self::delivery_json)
-            .collect();
-        let next = if more {
-            page.last().map(|d| d["id"].clone())
-        } else {
-            None
-        };
-        ok(&json!({"data": page, "next_cursor": next}))
+        paging.page(&rows, Self::delivery_json)
     }
 
     fn get_delivery(&self, id: &str) -> ApiResult {
@@ -812,12 +800,7 @@ impl EndpointQueue {
 
     fn list_attempts(&self, req: &Request) -> ApiResult {
         self.config()?;
-        let query: HashMap<String, String> = req.url()?.query_pairs().into_owned().collect();
-        let limit = page_limit(query.get("limit").map(String::as_str))?;
-        let cursor = query
-            .get("cursor")
-            .cloned()
-            .unwrap_or_else(|| "~".to_string());
+        let paging = Paging::of(req)?;
         let rows: Vec<AttemptRow> = self
             .state
             .storage()
@@ -826,20 +809,9 @@ impl EndpointQueue {
                 &format!(
                     "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id < ? ORDER BY id DESC LIMIT ?"
                 ),
-                vec![cursor.into(), (limit + 1).into()],
+                vec![paging.cursor.as_str().into(), paging.fetch().into()],
             )?
             .to_array()?;
-        let more = rows.len() as i64 > limit;
-        let page: Vec<Value> = rows
-            .iter()
-            .take(limit as usize)
-            .map(Self::attempt_json)
-            .collect();
-        let next = if more {
-            page.last().map(|d| d["id"].clone())
-        } else {
-            None
-        };
-        ok(&json!({"data": page, "next_cursor": next}))
+        paging.page(&rows, Self::attempt_json)
     }
 }

@@ -17,8 +17,8 @@ use worker::{durable_object, DurableObject, Env, Method, Request, Response, Resu
 
 use crate::config::FormConfig;
 use crate::util::{
-    call, finish, iso, json_response, load_settings, new_id, now_ms, ok, page_limit, read_json,
-    save_settings, ApiError, ApiResult,
+    call, finish, iso, json_response, load_settings, new_id, now_ms, ok, read_json, save_settings,
+    ApiError, ApiResult, Paging,
 };
 
 /// Outbox rows handed to endpoint queues per alarm run, and how many at once (the runtime allows
@@ -408,13 +408,7 @@ impl FormStore {
 
     fn list_submissions(&self, req: &Request) -> ApiResult {
         self.config()?;
-        let url = req.url()?;
-        let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
-        let limit = page_limit(query.get("limit").map(String::as_str))?;
-        let cursor = query
-            .get("cursor")
-            .cloned()
-            .unwrap_or_else(|| "~".to_string());
+        let paging = Paging::of(req)?;
         let rows: Vec<SubmissionRow> = self
             .state
             .storage()
@@ -422,21 +416,10 @@ impl FormStore {
             .exec(
                 "SELECT id, message_id, created_ms, spam, data, files, meta FROM submissions
                  WHERE id < ? ORDER BY id DESC LIMIT ?",
-                vec![cursor.into(), (limit + 1).into()],
+                vec![paging.cursor.as_str().into(), paging.fetch().into()],
             )?
             .to_array()?;
-        let more = rows.len() as i64 > limit;
-        let page: Vec<Value> = rows
-            .iter()
-            .take(limit as usize)
-            .map(|r| self.submission_json(r))
-            .collect();
-        let next = if more {
-            page.last().map(|s| s["id"].clone())
-        } else {
-            None
-        };
-        ok(&json!({"data": page, "next_cursor": next}))
+        paging.page(&rows, |r| self.submission_json(r))
     }
 
     fn get_submission(&self, id: &str) -> ApiResult {

@@ -174,6 +174,48 @@ pub async fn read_json(req: &mut Request) -> ApiResult<Value> {
     })
 }
 
+/// Cursor pagination from a request's query: `limit` (1..=200, default 50), `cursor` (the last
+/// id of the previous page; ids sort by time, so "older than the cursor" is the next page).
+pub struct Paging {
+    pub limit: i64,
+    pub cursor: String,
+    pub query: std::collections::HashMap<String, String>,
+}
+
+impl Paging {
+    /// Reads `limit` and `cursor`; a bad limit is a 422.
+    pub fn of(req: &Request) -> ApiResult<Self> {
+        let query: std::collections::HashMap<String, String> =
+            req.url()?.query_pairs().into_owned().collect();
+        Ok(Self {
+            limit: page_limit(query.get("limit").map(String::as_str))?,
+            // "~" sorts after every id: no cursor means from the newest.
+            cursor: query
+                .get("cursor")
+                .cloned()
+                .unwrap_or_else(|| "~".to_string()),
+            query,
+        })
+    }
+
+    /// Fetch this many rows: one more than the page tells whether another page follows.
+    pub fn fetch(&self) -> i64 {
+        self.limit + 1
+    }
+
+    /// `{"data": [...], "next_cursor": id|null}` from rows fetched with [`Paging::fetch`].
+    pub fn page<T>(&self, rows: &[T], to_json: impl Fn(&T) -> Value) -> ApiResult {
+        let keep = usize::try_from(self.limit).unwrap_or(0);
+        let data: Vec<Value> = rows.iter().take(keep).map(to_json).collect();
+        let next = if rows.len() > keep {
+            data.last().map(|d| d["id"].clone())
+        } else {
+            None
+        };
+        ok(&json!({"data": data, "next_cursor": next}))
+    }
+}
+
 /// `limit` from a query, 1..=200, default 50.
 pub fn page_limit(value: Option<&str>) -> ApiResult<i64> {
     match value {
