@@ -154,6 +154,8 @@ describe("admin: bad tokens and bad input", () => {
   test("no token → 401 unauthorized", async () => {
     const res = await fetch(`${worker.url}/api/forms`);
     assert.equal(res.status, 401);
+    assert.match(res.headers.get("www-authenticate"), /^Bearer/);
+    assert.equal(res.headers.get("cache-control"), "no-store");
     assert.equal((await res.json()).error.code, "unauthorized");
   });
   test("wrong token, same length → 401", async () => {
