@@ -51,6 +51,7 @@ before(async () => {
   assert.equal((await api("POST", "/api/forms", { id: "matrix", rate_limit_per_minute: 0, max_body_bytes: 64 * 1024 })).status, 201);
   assert.equal((await api("POST", "/api/forms", { id: "limited", rate_limit_per_minute: 2 })).status, 201);
   assert.equal((await api("POST", "/api/forms", { id: "plain", rate_limit_per_minute: 0 })).status, 201);
+  assert.equal((await api("POST", "/api/forms", { id: "big", rate_limit_per_minute: 0, max_body_bytes: 8 * 1024 * 1024 })).status, 201);
   assert.equal((await api("POST", "/api/forms", { id: "origins", rate_limit_per_minute: 0, allowed_origins: ["https://good.example"] })).status, 201);
 });
 
@@ -66,6 +67,7 @@ describe("ingest: bad input is refused precisely and stores nothing", () => {
   const cases = [
     ["body over the form's 64 KB limit", "matrix", "a=" + "x".repeat(70 * 1024), { "content-type": "application/x-www-form-urlencoded" }, 413, "body_too_large"],
     ["body over the global 10 MiB limit", "matrix", "a=" + "x".repeat(11 * 1024 * 1024), { "content-type": "application/x-www-form-urlencoded" }, 413, "body_too_large"],
+    ["3 MB of JSON fields on a form allowing 8 MB bodies (a stored row holds 2 MB)", "big", JSON.stringify(Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`f${i}`, "x".repeat(50_000)]))), { "content-type": "application/json" }, 413, "fields_too_large"],
     ["no content type", "matrix", new Uint8Array([97, 61, 49]), {}, 415, "missing_content_type"],
     ["text/plain content type", "matrix", "a=1", { "content-type": "text/plain" }, 415, "unsupported_content_type"],
     ["application/xml content type", "matrix", "<a/>", { "content-type": "application/xml" }, 415, "unsupported_content_type"],
@@ -89,7 +91,7 @@ describe("ingest: bad input is refused precisely and stores nothing", () => {
   ];
   for (const [name, form, body, headers, status, code] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
-      const counted = ["matrix", "origins", "plain"].includes(form);
+      const counted = ["matrix", "origins", "plain", "big"].includes(form);
       const before = counted ? await submissionCount(form) : 0;
       const res = await post(form, body, headers);
       assert.equal(res.status, status, res.text.slice(0, 300));

@@ -29,6 +29,8 @@ const OUTBOX_PARALLEL: usize = 6;
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Largest file kept in storage (a SQLite row holds at most 2 MB).
 const MAX_STORED_FILE_BYTES: usize = 1_900_000;
+/// Largest serialized field data kept in one submission row.
+const MAX_STORED_FIELDS_BYTES: usize = 1_900_000;
 
 #[durable_object]
 pub struct FormStore {
@@ -321,6 +323,15 @@ impl FormStore {
                 stored: config.keep_files,
             })
             .collect();
+        let data = Value::Object(form.fields).to_string();
+        // A stored row holds at most 2 MB: refuse what cannot be kept rather than fail after.
+        if data.len() > MAX_STORED_FIELDS_BYTES {
+            return Err(ApiError::new(
+                413,
+                "fields_too_large",
+                format!("the form's fields take {} bytes; at most {MAX_STORED_FIELDS_BYTES} are stored", data.len()),
+            ));
+        }
         let sql = self.state.storage().sql();
         // Every write below runs without an await in between: the runtime commits them together.
         sql.exec(
@@ -330,7 +341,7 @@ impl FormStore {
                 message_id.as_str().into(),
                 now.into(),
                 i64::from(spam).into(),
-                Value::Object(form.fields).to_string().into(),
+                data.into(),
                 serde_json::to_string(&files).map_err(ApiError::internal)?.into(),
                 serde_json::to_string(&meta).map_err(ApiError::internal)?.into(),
             ],
