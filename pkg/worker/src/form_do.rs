@@ -29,8 +29,9 @@ const OUTBOX_PARALLEL: usize = 6;
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Largest file kept in storage (a SQLite row holds at most 2 MB).
 const MAX_STORED_FILE_BYTES: usize = 1_900_000;
-/// Largest serialized field data kept in one submission row.
-const MAX_STORED_FIELDS_BYTES: usize = 1_900_000;
+/// Largest serialized field data kept in one submission row (leaves room for the envelope when
+/// the payload is stored with each delivery).
+const MAX_STORED_FIELDS_BYTES: usize = 1_800_000;
 
 #[durable_object]
 pub struct FormStore {
