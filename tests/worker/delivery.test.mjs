@@ -254,6 +254,30 @@ describe("retries and endpoint health", () => {
     assert.ok(watcherEp.id);
   });
 
+  test("failing without a break for disable_after_seconds disables the endpoint and tells the others", async () => {
+    const down = await receiver({ respond: () => ({ status: 500 }) });
+    const watcher = await receiver();
+    const [downEp] = await setup("window", [[down, { retry_schedule: [0], disable_after_seconds: 1 }], [watcher, { events: ["endpoint.disabled"] }]]);
+    // One failing message after another: the endpoint has failed without a break for over 1 s
+    // by the fifth or sixth.
+    for (let i = 0; i < 10 && !watcher.requests.length; i++) {
+      await submit("window", `n=${i}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const [event] = await watcher.waitFor((q) => q.json.type === "endpoint.disabled");
+    assert.equal(event.json.data.endpoint_id, downEp.id);
+    assert.match(event.json.data.reason, /failed for 1 s/);
+    const ep = await api("GET", `/api/forms/window/endpoints/${downEp.id}`);
+    assert.equal(ep.json.enabled, false);
+    const attemptsWhenDisabled = down.requests.length;
+    assert.ok(attemptsWhenDisabled >= 3, `${attemptsWhenDisabled} failed attempts before disabling`);
+    await submit("window", "after");
+    await eventually(async () => (await deliveries("window", downEp.id)).some((d) => d.status === "skipped"), 10_000, "skipped delivery");
+    assert.equal(down.requests.length, attemptsWhenDisabled, "nothing sent once disabled");
+    // The watcher subscribed to endpoint.disabled only: the submission itself never reached it.
+    assert.equal(watcher.requests.filter((q) => q.json.type === "form.submission.created").length, 0);
+  });
+
   test("a slow receiver times out and is retried", async () => {
     const r = await receiver({ respond: (_, n) => (n === 1 ? { delay: 3000, status: 200 } : { status: 200 }) });
     const [ep] = await setup("slow", [[r, { timeout_ms: 500, retry_schedule: [0, 200] }]]);
