@@ -15,7 +15,8 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     let mut resp = finish(route(req, env).await)?;
     resp.headers_mut().set("cache-control", "no-store")?;
     if resp.status_code() == 401 {
-        resp.headers_mut().set("www-authenticate", "Bearer realm=\"formhook admin\"")?;
+        resp.headers_mut()
+            .set("www-authenticate", "Bearer realm=\"formhook admin\"")?;
     }
     Ok(resp)
 }

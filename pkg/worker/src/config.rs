@@ -49,22 +49,20 @@ impl FormConfig {
     /// Applies the fields present in `body`.
     pub fn apply(&mut self, body: &Value, creating: bool) -> ApiResult<()> {
         let obj = as_object(body)?;
-        for key in obj.keys() {
-            let known = matches!(
-                key.as_str(),
-                "name"
-                    | "redirect_url"
-                    | "allowed_origins"
-                    | "honeypot_field"
-                    | "deliver_spam"
-                    | "rate_limit_per_minute"
-                    | "max_body_bytes"
-                    | "keep_files"
-            ) || (creating && key == "id");
-            if !known {
-                return Err(ApiError::field(key, "unknown field"));
-            }
-        }
+        only_known(
+            obj,
+            &[
+                "name",
+                "redirect_url",
+                "allowed_origins",
+                "honeypot_field",
+                "deliver_spam",
+                "rate_limit_per_minute",
+                "max_body_bytes",
+                "keep_files",
+            ],
+            creating.then_some("id"),
+        )?;
         if let Some(v) = obj.get("name") {
             self.name = string(v, "name", 200)?;
         }
@@ -207,25 +205,23 @@ impl EndpointConfig {
     /// Applies the fields present in `body` (the URL's SSRF check is the caller's).
     pub fn apply(&mut self, body: &Value, creating: bool) -> ApiResult<()> {
         let obj = as_object(body)?;
-        for key in obj.keys() {
-            let known = matches!(
-                key.as_str(),
-                "url"
-                    | "description"
-                    | "events"
-                    | "payload_shape"
-                    | "scheme"
-                    | "headers"
-                    | "timeout_ms"
-                    | "retry_schedule"
-                    | "throttle_floor_ms"
-                    | "disable_after_seconds"
-                    | "enabled"
-            ) || (creating && key == "secret");
-            if !known {
-                return Err(ApiError::field(key, "unknown field"));
-            }
-        }
+        only_known(
+            obj,
+            &[
+                "url",
+                "description",
+                "events",
+                "payload_shape",
+                "scheme",
+                "headers",
+                "timeout_ms",
+                "retry_schedule",
+                "throttle_floor_ms",
+                "disable_after_seconds",
+                "enabled",
+            ],
+            creating.then_some("secret"),
+        )?;
         if let Some(v) = obj.get("url") {
             self.url = string(v, "url", 2048)?;
         }
@@ -409,6 +405,17 @@ fn schedule_of(v: &Value) -> Result<Schedule, String> {
             Schedule::custom(delays).map_err(|e| e.message().to_string())
         }
         _ => Err("must be a schedule name or a list of delays in ms".to_string()),
+    }
+}
+
+/// Refuses any key not in `known` (or `extra`, a key allowed on creation only).
+fn only_known(obj: &Map<String, Value>, known: &[&str], extra: Option<&str>) -> ApiResult<()> {
+    match obj
+        .keys()
+        .find(|k| !known.contains(&k.as_str()) && Some(k.as_str()) != extra)
+    {
+        Some(key) => Err(ApiError::field(key, "unknown field")),
+        None => Ok(()),
     }
 }
 

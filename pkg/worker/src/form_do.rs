@@ -330,7 +330,10 @@ impl FormStore {
             return Err(ApiError::new(
                 413,
                 "fields_too_large",
-                format!("the form's fields take {} bytes; at most {MAX_STORED_FIELDS_BYTES} are stored", data.len()),
+                format!(
+                    "the form's fields take {} bytes; at most {MAX_STORED_FIELDS_BYTES} are stored",
+                    data.len()
+                ),
             ));
         }
         let sql = self.state.storage().sql();
