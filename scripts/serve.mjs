@@ -20,7 +20,7 @@ function node22() {
 }
 
 function wranglerCli() {
-  const cli = join(ROOT, "pkg", "worker", "node_modules", "wrangler", "bin", "wrangler.js");
+  const cli = join(ROOT, "worker", "node_modules", "wrangler", "bin", "wrangler.js");
   if (!existsSync(cli)) throw new Error(`wrangler is not installed: run scripts/setup (looked for ${cli})`);
   return cli;
 }
