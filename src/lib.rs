@@ -6,7 +6,9 @@
 //!   Shopify, Stripe and Slack ([`signature`]), with secrets ([`secret`]).
 //! - Parsing form bodies: urlencoded, JSON objects, multipart with files ([`form`]).
 //! - Building event payloads in the canonical, flat and answers shapes ([`event`]).
-//! - The retry and delivery policy as pure functions ([`retry`]).
+//! - The retry and delivery policy as pure functions ([`retry`]); the delivery lifecycle:
+//!   attempt headers, endpoint health, secret rotation ([`delivery`]).
+//! - Per-client submission limits and the `Retry-After` they imply ([`rate`]).
 //! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot ([`ingest`]).
 //! - The SSRF guard for endpoint URLs: private addresses and internal names refused, with an
 //!   allowlist ([`destination`]).
@@ -18,12 +20,14 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 extern crate alloc;
 
+pub mod delivery;
 pub mod destination;
 pub mod encoding;
 pub mod event;
 pub mod form;
 pub mod ingest;
 pub mod mac;
+pub mod rate;
 pub mod retry;
 pub mod secret;
 pub mod signature;

@@ -51,10 +51,11 @@ const QUICK: [u64; 3] = [0, SECOND_MS, 4 * SECOND_MS];
 /// When to attempt a delivery: the delay before each attempt, counted from the end of the
 /// previous attempt (the first entry is the delay before the first attempt).
 ///
-/// In JSON it reads `"standard"`, `"splitforms_like"`, `"quick"` or `{"custom": [0, 1000, 5000]}`;
-/// a custom list is validated when deserialized.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", try_from = "ScheduleRepr")]
+/// One JSON form serves the core, the admin API and storage: a name, `"standard"`,
+/// `"splitforms"` or `"quick"`, or a list of delays in milliseconds, `[0, 1000, 5000]`. Reading
+/// also accepts the older spellings `"splitforms_like"` and `{"custom": [...]}`. A list is
+/// validated when read (see [`Schedule::custom`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Schedule {
     /// Svix / Standard Webhooks, 8 attempts: 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
     /// (the last attempt about 27 h 35 min after the first). The default.
@@ -71,26 +72,87 @@ pub enum Schedule {
     Custom(Vec<u64>),
 }
 
-/// The deserialization shape of [`Schedule`], so that custom lists are validated on the way in.
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum ScheduleRepr {
-    Standard,
-    SplitformsLike,
-    Quick,
-    Custom(Vec<u64>),
+/// What a schedule's JSON must be, for error messages.
+const SCHEDULE_EXPECTED: &str =
+    "\"standard\", \"splitforms\", \"quick\" or a list of delays in milliseconds";
+
+impl Schedule {
+    /// The built-in schedule called `name` (`splitforms_like` is read as `splitforms`).
+    pub fn named(name: &str) -> Option<Self> {
+        match name {
+            "standard" => Some(Self::Standard),
+            "splitforms" | "splitforms_like" => Some(Self::SplitformsLike),
+            "quick" => Some(Self::Quick),
+            _ => None,
+        }
+    }
+
+    /// The built-in's name, `None` for a custom list.
+    pub const fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Standard => Some("standard"),
+            Self::SplitformsLike => Some("splitforms"),
+            Self::Quick => Some("quick"),
+            Self::Custom(_) => None,
+        }
+    }
 }
 
-impl TryFrom<ScheduleRepr> for Schedule {
-    type Error = ScheduleError;
-
-    fn try_from(repr: ScheduleRepr) -> Result<Self, ScheduleError> {
-        match repr {
-            ScheduleRepr::Standard => Ok(Self::Standard),
-            ScheduleRepr::SplitformsLike => Ok(Self::SplitformsLike),
-            ScheduleRepr::Quick => Ok(Self::Quick),
-            ScheduleRepr::Custom(delays) => Self::custom(delays),
+impl Serialize for Schedule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.name() {
+            Some(name) => serializer.serialize_str(name),
+            None => self.delays().serialize(serializer),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Schedule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{self, Visitor};
+
+        struct ScheduleVisitor;
+
+        fn checked<E: de::Error>(delays: Vec<u64>) -> Result<Schedule, E> {
+            Schedule::custom(delays).map_err(|e| E::custom(e.message()))
+        }
+
+        impl<'de> Visitor<'de> for ScheduleVisitor {
+            type Value = Schedule;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(SCHEDULE_EXPECTED)
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Schedule, E> {
+                Schedule::named(name)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(name), &self))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Schedule, A::Error> {
+                let mut delays = Vec::new();
+                while let Some(delay) = seq.next_element::<u64>()? {
+                    if delays.len() == MAX_CUSTOM_ATTEMPTS {
+                        return Err(de::Error::custom(ScheduleError::TooManyAttempts.message()));
+                    }
+                    delays.push(delay);
+                }
+                checked(delays)
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Schedule, A::Error> {
+                let mut delays = None;
+                while let Some(key) = map.next_key::<alloc::borrow::Cow<'de, str>>()? {
+                    if key != "custom" || delays.is_some() {
+                        return Err(de::Error::custom(SCHEDULE_EXPECTED));
+                    }
+                    delays = Some(map.next_value::<Vec<u64>>()?);
+                }
+                checked(delays.ok_or_else(|| de::Error::custom(SCHEDULE_EXPECTED))?)
+            }
+        }
+
+        deserializer.deserialize_any(ScheduleVisitor)
     }
 }
 
@@ -573,11 +635,31 @@ mod tests {
         );
         assert_eq!(read(r#"{"custom": []}"#), None);
         assert_eq!(read(r#"{"custom": [0, 604800001]}"#), None);
+        assert_eq!(read(r#""splitforms""#), Some(Schedule::SplitformsLike));
+        assert_eq!(read("[0, 1000]"), Some(Schedule::Custom(vec![0, 1_000])));
+        assert_eq!(read("[]"), None);
+        assert_eq!(read("[-1]"), None);
+        assert_eq!(read("[0.5]"), None);
+        assert_eq!(read(&serde_json::to_string(&vec![0u64; 51]).unwrap()), None);
+        assert_eq!(read(r#"{"custom": [1], "other": 1}"#), None);
         assert_eq!(read(r#""Standard""#), None);
+        assert_eq!(read("5"), None);
+        // One written form: names as the API documents them, custom lists as plain arrays.
         let written = serde_json::to_string(&Schedule::Custom(vec![0, 1_000])).ok();
-        assert_eq!(written.as_deref(), Some(r#"{"custom":[0,1000]}"#));
+        assert_eq!(written.as_deref(), Some("[0,1000]"));
         let written = serde_json::to_string(&Schedule::SplitformsLike).ok();
-        assert_eq!(written.as_deref(), Some(r#""splitforms_like""#));
+        assert_eq!(written.as_deref(), Some(r#""splitforms""#));
+        for schedule in [
+            Schedule::Standard,
+            Schedule::SplitformsLike,
+            Schedule::Quick,
+            Schedule::Custom(vec![5]),
+        ] {
+            let text = serde_json::to_string(&schedule).unwrap();
+            assert_eq!(read(&text), Some(schedule));
+        }
+        let err = alloc::format!("{}", serde_json::from_str::<Schedule>("[]").unwrap_err());
+        assert!(err.contains("at least one attempt"), "{err}");
     }
 
     #[test]

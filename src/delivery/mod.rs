@@ -1,0 +1,21 @@
+//! The delivery lifecycle as pure code: what one attempt sends, what its result does to the
+//! delivery and the endpoint, and which secrets sign at a given time.
+//!
+//! - [`headers`]: the request headers of one attempt, and the names custom headers may never set
+//!   (derived from the schemes, so a new scheme reserves its headers by existing).
+//! - [`health`]: an endpoint's health (enabled, failing since, why disabled) and the status a
+//!   delivery takes after each attempt, from the retry policy's [`Decision`](crate::retry::Decision).
+//! - [`secrets`]: an endpoint's signing secrets, rotation with a grace period, the live set at
+//!   `now`.
+//!
+//! Every function takes the clock as an argument; nothing here reads time or does I/O.
+
+pub mod headers;
+pub mod health;
+pub mod secrets;
+
+pub use headers::{
+    attempt_headers, is_reserved_header, Attempt, AttemptError, CustomHeaders, HeaderError,
+};
+pub use health::{AttemptVerdict, DeliveryStatus, DisabledReason, EndpointHealth};
+pub use secrets::{SecretSet, SigningSecret};
