@@ -28,6 +28,13 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Every event type.
+    pub const ALL: [Self; 3] = [
+        Self::SubmissionCreated,
+        Self::EndpointTest,
+        Self::EndpointDisabled,
+    ];
+
     /// The wire name, e.g. `form.submission.created`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -63,6 +70,9 @@ pub enum PayloadShape {
 }
 
 impl PayloadShape {
+    /// Every shape.
+    pub const ALL: [Self; 3] = [Self::Canonical, Self::Flat, Self::Answers];
+
     /// The config name: `canonical`, `flat` or `answers` (same as the serde form).
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -1,32 +1,39 @@
 //! The formhook edge worker: form ingest at `/f/{form_id}`, the admin API under `/api`, the
 //! dashboard and playground from static assets. Storage and delivery live in three Durable
-//! Objects: [`form_do::FormStore`] (one per form), [`endpoint_do::EndpointQueue`] (one per
-//! endpoint) and [`registry_do::Registry`] (the list of forms). Every decision is the core's
-//! (`formhook`); this crate converts between it and the Workers runtime.
+//! Objects (`objects`): `FormStore` (one per form), `EndpointQueue` (one per endpoint) and
+//! `Registry` (the list of forms), which talk in the typed messages of `protocol`. Every
+//! decision is the core's (`formhook`); this crate converts between it and the Workers runtime.
 
-mod admin;
-mod config;
-mod delivery;
-mod endpoint_do;
-mod form_do;
-mod ingest;
-mod pages;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod api_doc;
+mod error;
+mod http;
+mod log;
+mod objects;
+mod outbound;
+mod platform;
+mod protocol;
 mod recovery;
-mod registry_do;
+mod rpc;
+mod schema;
+mod settings;
 mod ssrf;
-mod util;
+mod storage;
+mod views;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde_json::json;
 use worker::{
     event, Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent,
 };
 
-use crate::util::json_response;
+use crate::error::ApiError;
 
 /// Set once this isolate has asked every object to re-arm pending work.
 static RECOVERY_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// The OpenAPI document, generated from the types by `scripts/openapi`.
+const OPENAPI: &str = include_str!("../openapi.json");
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -35,30 +42,35 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if !RECOVERY_STARTED.swap(true, Ordering::SeqCst) {
         let env2 = env.clone();
         ctx.wait_until(async move {
-            let _ = recovery::sweep(&env2).await;
+            if let Err(err) = recovery::sweep(&env2).await {
+                objects::log_failure("front", "recovery", &err);
+            }
         });
     }
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
-        ["health"] => json_response(
-            200,
-            &json!({"ok": true, "version": env!("CARGO_PKG_VERSION")}),
-        ),
+        ["health"] => Response::from_json(&views::Health {
+            ok: true,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }),
         ["f", form_id] | ["f", form_id, ""] => {
             let form_id = (*form_id).to_string();
-            ingest::handle(req, &env, &form_id).await
+            http::ingest::handle(req, &env, &form_id).await
         }
-        ["thanks"] => pages::thanks(&req),
+        ["thanks"] => http::pages::thanks(&req),
         ["api", "openapi.json"] if req.method() == Method::Get => {
-            let mut resp = Response::ok(include_str!("openapi.json"))?;
+            let mut resp = Response::ok(OPENAPI)?;
             resp.headers_mut().set("content-type", "application/json")?;
             Ok(resp)
         }
-        ["api", ..] => admin::handle(req, &env).await,
+        ["api", ..] => http::admin::handle(req, &env).await,
         _ => match env.assets("ASSETS") {
             Ok(assets) => assets.fetch_request(req).await,
-            Err(_) => util::ApiError::new(404, "not_found", "no such page").response(),
+            Err(_) => {
+                let err = ApiError::new(404, "not_found", "no such page");
+                Ok(Response::from_json(&err.body())?.with_status(404))
+            }
         },
     }
 }
@@ -66,5 +78,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // Deployed, a cron trigger calls this every few minutes as a safety net for alarms.
-    let _ = recovery::sweep(&env).await;
+    if let Err(err) = recovery::sweep(&env).await {
+        objects::log_failure("front", "recovery", &err);
+    }
 }

@@ -2,44 +2,40 @@
 //! the first request of an isolate (the local launcher's readiness probe is one) and on cron.
 
 use futures_util::future::join_all;
-use serde_json::Value;
-use worker::{Env, Method};
+use worker::Env;
 
-use crate::util::{call_json, ApiResult};
+use crate::error::ApiResult;
+use crate::objects::log_failure;
+use crate::protocol::{ListForms, RecoverEndpoint, RecoverForm};
+use crate::rpc;
 
 /// Objects poked at once (the runtime allows six simultaneous subrequests per invocation).
 const PARALLEL: usize = 6;
 
 /// Asks every form and endpoint to re-arm its alarm if it has pending work.
 pub async fn sweep(env: &Env) -> ApiResult<()> {
-    let registry = env
-        .durable_object("REGISTRY")?
-        .id_from_name("global")?
-        .get_stub()?;
-    let forms = call_json(&registry, Method::Get, "/forms", None).await?;
-    let form_ids: Vec<String> = serde_json::from_value(forms).unwrap_or_default();
-    let form_ns = env.durable_object("FORMS")?;
-    let endpoint_ns = env.durable_object("ENDPOINTS")?;
+    let form_ids = rpc::call(&rpc::registry(env)?, &ListForms {}).await?;
     let mut endpoint_ids = Vec::new();
     for chunk in form_ids.chunks(PARALLEL) {
-        let mut calls = Vec::new();
-        for id in chunk {
-            let stub = form_ns.id_from_name(id)?.get_stub()?;
-            calls.push(async move { call_json(&stub, Method::Post, "/recover", None).await });
-        }
-        for answer in join_all(calls).await.into_iter().flatten() {
-            if let Some(Value::Array(ids)) = answer.get("endpoint_ids") {
-                endpoint_ids.extend(ids.iter().filter_map(|v| v.as_str().map(str::to_string)));
+        let calls = chunk
+            .iter()
+            .map(|id| async move { rpc::call(&rpc::form(env, id)?, &RecoverForm {}).await });
+        for answer in join_all(calls).await {
+            match answer {
+                Ok(recovered) => endpoint_ids.extend(recovered.endpoint_ids),
+                Err(err) => log_failure("front", "recover_form", &err),
             }
         }
     }
     for chunk in endpoint_ids.chunks(PARALLEL) {
-        let mut calls = Vec::new();
-        for id in chunk {
-            let stub = endpoint_ns.id_from_name(id)?.get_stub()?;
-            calls.push(async move { call_json(&stub, Method::Post, "/recover", None).await });
+        let calls = chunk.iter().map(|id| async move {
+            rpc::call(&rpc::endpoint(env, id)?, &RecoverEndpoint {}).await
+        });
+        for answer in join_all(calls).await {
+            if let Err(err) = answer {
+                log_failure("front", "recover_endpoint", &err);
+            }
         }
-        join_all(calls).await;
     }
     Ok(())
 }

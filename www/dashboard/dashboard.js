@@ -86,8 +86,21 @@ async function formsView() {
   app.replaceChildren(h("h1", {}, "Forms"), list, create);
 }
 
-const EVENTS = ["form.submission.created", "endpoint.test", "endpoint.disabled"];
-const SCHEMES = ["standard-webhooks", "github", "gudform", "hex", "typeform", "shopify", "stripe", "slack"];
+// Event types, schemes and payload shapes come from the worker's OpenAPI document, which is
+// generated from the core's own lists: the dashboard keeps no copy of its own.
+let EVENTS = [];
+let SCHEMES = [];
+let SHAPES = [];
+
+async function loadVocabulary() {
+  if (SCHEMES.length) return;
+  const res = await fetch("/api/openapi.json");
+  if (!res.ok) throw new Error(`the API description did not load (${res.status})`);
+  const { schemas } = (await res.json()).components;
+  SCHEMES = schemas.EndpointView.properties.scheme.enum;
+  SHAPES = schemas.EndpointView.properties.payload_shape.enum;
+  EVENTS = schemas.EventSelector.enum.filter((e) => e !== "*");
+}
 
 function endpointForm(formId, onDone) {
   const form = h("form", { class: "panel", id: "new-endpoint", onsubmit: async (e) => {
@@ -123,7 +136,7 @@ function endpointForm(formId, onDone) {
     h("label", { for: "ne-desc" }, "Description"), h("input", { type: "text", id: "ne-desc", name: "description" }),
     h("fieldset", {}, h("legend", {}, "Events"), EVENTS.map((ev, i) => h("label", { class: "inline", for: `ne-ev-${i}` }, h("input", { type: "checkbox", id: `ne-ev-${i}`, name: "events", value: ev, checked: true }), ev))),
     h("div", { class: "grid" },
-      h("div", {}, h("label", { for: "ne-shape" }, "Payload shape"), h("select", { id: "ne-shape", name: "payload_shape" }, ["canonical", "flat", "answers"].map((s) => h("option", { value: s }, s)))),
+      h("div", {}, h("label", { for: "ne-shape" }, "Payload shape"), h("select", { id: "ne-shape", name: "payload_shape" }, SHAPES.map((s) => h("option", { value: s }, s)))),
       h("div", {}, h("label", { for: "ne-scheme" }, "Signature scheme"), h("select", { id: "ne-scheme", name: "scheme" }, SCHEMES.map((s) => h("option", { value: s }, s)))),
       h("div", {}, h("label", { for: "ne-retry" }, "Retry schedule"), h("select", { id: "ne-retry", name: "retry_schedule" },
         h("option", { value: "standard" }, "standard (0, 5 s, 5 min … 10 h)"), h("option", { value: "splitforms" }, "splitforms (30 s … 24 h)"), h("option", { value: "quick" }, "quick (0, 1 s, 4 s)"), h("option", { value: "custom" }, "custom"))),
@@ -297,7 +310,7 @@ async function endpointView(formId, epId) {
     h("label", { for: "ee-desc" }, "Description"), h("input", { type: "text", id: "ee-desc", name: "description", value: ep.description }),
     h("fieldset", {}, h("legend", {}, "Events"), EVENTS.map((ev, i) => h("label", { class: "inline", for: `ee-ev-${i}` }, h("input", { type: "checkbox", id: `ee-ev-${i}`, name: "events", value: ev, checked: ep.events.includes(ev) || ep.events.includes("*") }), ev))),
     h("div", { class: "grid" },
-      h("div", {}, h("label", { for: "ee-shape" }, "Payload shape"), h("select", { id: "ee-shape", name: "payload_shape" }, ["canonical", "flat", "answers"].map((s) => h("option", { value: s, selected: s === ep.payload_shape }, s)))),
+      h("div", {}, h("label", { for: "ee-shape" }, "Payload shape"), h("select", { id: "ee-shape", name: "payload_shape" }, SHAPES.map((s) => h("option", { value: s, selected: s === ep.payload_shape }, s)))),
       h("div", {}, h("label", { for: "ee-timeout" }, "Timeout (ms)"), h("input", { type: "number", id: "ee-timeout", name: "timeout_ms", value: ep.timeout_ms, min: "100", max: "30000" })),
       h("div", {}, h("label", { for: "ee-retry" }, "Retry schedule (standard, splitforms, quick or ms list)"), h("input", { type: "text", id: "ee-retry", name: "retry_schedule", value: Array.isArray(ep.retry_schedule) ? ep.retry_schedule.join(", ") : ep.retry_schedule }))),
     h("p", { class: "muted" }, `Scheme ${ep.scheme}; ${ep.secret_count} live secret(s).`),
@@ -335,6 +348,7 @@ async function route() {
   $("sign-out").hidden = false;
   const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
   try {
+    await loadVocabulary();
     if (parts[0] === "forms" && parts[2] === "endpoints" && parts[3]) await endpointView(parts[1], parts[3]);
     else if (parts[0] === "forms" && parts[1]) await formView(parts[1]);
     else await formsView();

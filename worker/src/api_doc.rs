@@ -1,0 +1,413 @@
+//! The OpenAPI 3.1 document of the HTTP API, generated from the same types the worker reads and
+//! writes (settings fields, views, errors), so it cannot drift from what the API accepts.
+//! `scripts/openapi` writes it to `worker/openapi.json`; a test fails when the committed file
+//! differs from what the types produce.
+
+use schemars::generate::SchemaSettings;
+use schemars::{Schema, SchemaGenerator};
+use serde_json::{json, Map, Value};
+
+use crate::error::ErrorBody;
+use crate::http::admin::{ReplayFields, RotateFields};
+use crate::settings::{EndpointFields, FormFields};
+use crate::views::{
+    Accepted, AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, Health, List,
+    Page, Replayed, Rotated, SubmissionView, TestSent,
+};
+
+struct Operation {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    request: Option<Schema>,
+    status: u16,
+    response: Option<Schema>,
+    query: &'static [(&'static str, &'static str)],
+    errors: &'static [(u16, &'static str)],
+}
+
+const PAGE_QUERY: &[(&str, &str)] = &[
+    ("limit", "1 to 200 (default 50)"),
+    ("cursor", "the last id of the previous page"),
+];
+const DELIVERY_QUERY: &[(&str, &str)] = &[
+    ("limit", "1 to 200 (default 50)"),
+    ("cursor", "the last id of the previous page"),
+    ("status", "pending, delivered, failed or skipped"),
+];
+const BODY_ERRORS: &[(u16, &str)] = &[
+    (400, "invalid_json"),
+    (422, "invalid_field, reserved_header, url_not_allowed"),
+];
+const NOT_FOUND: &[(u16, &str)] = &[(404, "form_not_found, endpoint_not_found, …")];
+
+fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    let mut op = |method,
+                  path,
+                  summary,
+                  request: Option<Schema>,
+                  status,
+                  response: Option<Schema>,
+                  query,
+                  errors| {
+        ops.push(Operation {
+            method,
+            path,
+            summary,
+            request,
+            status,
+            response,
+            query,
+            errors,
+        });
+    };
+    let forms = "/api/forms";
+    let form = "/api/forms/{form_id}";
+    let endpoints = "/api/forms/{form_id}/endpoints";
+    let endpoint = "/api/forms/{form_id}/endpoints/{endpoint_id}";
+    op(
+        "get",
+        "/health",
+        "Liveness; the first request after a start also re-arms pending work",
+        None,
+        200,
+        Some(g.subschema_for::<Health>()),
+        &[],
+        &[],
+    );
+    op("post", "/f/{form_id}", "Submit a form (urlencoded, multipart or JSON). HTML posts get 303 to the redirect URL; scripts get 201 JSON", None, 201, Some(g.subschema_for::<Accepted>()), &[], &[(400, "the parser's code"), (403, "origin_not_allowed"), (404, "form_not_found"), (413, "body_too_large, fields_too_large, file_too_large"), (415, "unsupported_content_type"), (429, "rate_limited (with Retry-After)")]);
+    op(
+        "get",
+        forms,
+        "List forms",
+        None,
+        200,
+        Some(g.subschema_for::<List<FormView>>()),
+        &[],
+        &[],
+    );
+    op(
+        "post",
+        forms,
+        "Create a form",
+        Some(g.subschema_for::<FormFields>()),
+        201,
+        Some(g.subschema_for::<FormView>()),
+        &[],
+        &[
+            (400, "invalid_json"),
+            (409, "form_exists"),
+            (422, "invalid_field"),
+        ],
+    );
+    op(
+        "get",
+        form,
+        "Get a form",
+        None,
+        200,
+        Some(g.subschema_for::<FormView>()),
+        &[],
+        NOT_FOUND,
+    );
+    op(
+        "patch",
+        form,
+        "Change a form's settings",
+        Some(g.subschema_for::<FormFields>()),
+        200,
+        Some(g.subschema_for::<FormView>()),
+        &[],
+        BODY_ERRORS,
+    );
+    op(
+        "delete",
+        form,
+        "Delete a form with its submissions and endpoints",
+        None,
+        204,
+        None,
+        &[],
+        NOT_FOUND,
+    );
+    op(
+        "get",
+        endpoints,
+        "List a form's endpoints",
+        None,
+        200,
+        Some(g.subschema_for::<List<EndpointView>>()),
+        &[],
+        NOT_FOUND,
+    );
+    op(
+        "post",
+        endpoints,
+        "Create an endpoint; the answer holds its secret, shown only now",
+        Some(g.subschema_for::<EndpointFields>()),
+        201,
+        Some(g.subschema_for::<EndpointView>()),
+        &[],
+        BODY_ERRORS,
+    );
+    op(
+        "get",
+        endpoint,
+        "Get an endpoint",
+        None,
+        200,
+        Some(g.subschema_for::<EndpointView>()),
+        &[],
+        NOT_FOUND,
+    );
+    op(
+        "patch",
+        endpoint,
+        "Change an endpoint's settings",
+        Some(g.subschema_for::<EndpointFields>()),
+        200,
+        Some(g.subschema_for::<EndpointView>()),
+        &[],
+        BODY_ERRORS,
+    );
+    op(
+        "delete",
+        endpoint,
+        "Delete an endpoint and its delivery log",
+        None,
+        204,
+        None,
+        &[],
+        NOT_FOUND,
+    );
+    op(
+        "post",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/enable",
+        "Enable an endpoint (clears its failing run)",
+        None,
+        200,
+        Some(g.subschema_for::<EndpointView>()),
+        &[],
+        NOT_FOUND,
+    );
+    op(
+        "post",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/disable",
+        "Disable an endpoint; new deliveries are logged as skipped",
+        None,
+        200,
+        Some(g.subschema_for::<EndpointView>()),
+        &[],
+        NOT_FOUND,
+    );
+    op(
+        "post",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/rotate-secret",
+        "Add a new secret; older ones keep signing for the grace period",
+        Some(g.subschema_for::<RotateFields>()),
+        200,
+        Some(g.subschema_for::<Rotated>()),
+        &[],
+        BODY_ERRORS,
+    );
+    op(
+        "post",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/test",
+        "Send an endpoint.test event",
+        None,
+        202,
+        Some(g.subschema_for::<TestSent>()),
+        &[],
+        NOT_FOUND,
+    );
+    op(
+        "get",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/deliveries",
+        "List deliveries, newest first",
+        None,
+        200,
+        Some(g.subschema_for::<Page<DeliveryView>>()),
+        DELIVERY_QUERY,
+        &[(422, "invalid_field")],
+    );
+    op(
+        "get",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/deliveries/{delivery_id}",
+        "A delivery with the exact body sent and its attempts",
+        None,
+        200,
+        Some(g.subschema_for::<DeliveryDetail>()),
+        &[],
+        &[(404, "delivery_not_found")],
+    );
+    op(
+        "get",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/attempts",
+        "List attempts, newest first",
+        None,
+        200,
+        Some(g.subschema_for::<Page<AttemptView>>()),
+        PAGE_QUERY,
+        &[(422, "invalid_field")],
+    );
+    op(
+        "get",
+        "/api/forms/{form_id}/submissions",
+        "List submissions, newest first",
+        None,
+        200,
+        Some(g.subschema_for::<Page<SubmissionView>>()),
+        PAGE_QUERY,
+        &[(422, "invalid_field")],
+    );
+    op(
+        "get",
+        "/api/forms/{form_id}/submissions/{submission_id}",
+        "Get a submission",
+        None,
+        200,
+        Some(g.subschema_for::<SubmissionView>()),
+        &[],
+        &[(404, "submission_not_found")],
+    );
+    op(
+        "get",
+        "/api/forms/{form_id}/submissions/{submission_id}/files/{index}",
+        "Download a stored file (always as an attachment)",
+        None,
+        200,
+        None,
+        &[],
+        &[(404, "file_not_found")],
+    );
+    op(
+        "post",
+        "/api/forms/{form_id}/submissions/{submission_id}/replay",
+        "Deliver a submission's event again (same webhook-id) to one or all endpoints",
+        Some(g.subschema_for::<ReplayFields>()),
+        202,
+        Some(g.subschema_for::<Replayed>()),
+        &[],
+        &[(404, "submission_not_found, endpoint_not_found")],
+    );
+    ops
+}
+
+fn parameters(op: &Operation) -> Vec<Value> {
+    let mut params: Vec<Value> = op
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    params.extend(op.query.iter().map(|(name, description)| {
+        json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
+    }));
+    params
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
+    let error = generator.subschema_for::<ErrorBody>();
+    let mut paths = Map::new();
+    for op in operations(&mut generator) {
+        let mut responses = Map::new();
+        let ok = match &op.response {
+            Some(schema) => {
+                json!({"description": "OK", "content": {"application/json": {"schema": schema}}})
+            }
+            None => json!({"description": "OK"}),
+        };
+        responses.insert(op.status.to_string(), ok);
+        let admin = op.path.starts_with("/api/");
+        let auth_errors: &[(u16, &str)] = if admin {
+            &[(401, "unauthorized"), (503, "admin_disabled")]
+        } else {
+            &[]
+        };
+        for (status, codes) in op.errors.iter().chain(auth_errors) {
+            responses.insert(
+                status.to_string(),
+                json!({"description": format!("error: {codes}"), "content": {"application/json": {"schema": error}}}),
+            );
+        }
+        let mut operation = Map::new();
+        operation.insert("summary".into(), json!(op.summary));
+        operation.insert("parameters".into(), json!(parameters(&op)));
+        if let Some(request) = &op.request {
+            operation.insert(
+                "requestBody".into(),
+                json!({"required": false, "content": {"application/json": {"schema": request}}}),
+            );
+        }
+        operation.insert("responses".into(), Value::Object(responses));
+        if admin {
+            operation.insert("security".into(), json!([{"bearer": []}]));
+        }
+        if let Value::Object(entry) = paths
+            .entry(op.path.to_string())
+            .or_insert_with(|| json!({}))
+        {
+            entry.insert(op.method.to_string(), Value::Object(operation));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "formhook worker",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Form ingest and the admin API of the formhook edge worker. Generated from the worker's types (scripts/openapi).",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": generator.take_definitions(true),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    })
+}
+
+/// The document as committed: pretty JSON with a trailing newline.
+pub fn document_text() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_document_is_what_the_types_produce() {
+        let committed = include_str!("../openapi.json");
+        let generated = super::document_text();
+        assert!(
+            committed == generated,
+            "worker/openapi.json is out of date: run scripts/openapi and commit the result"
+        );
+    }
+
+    #[test]
+    fn enums_come_from_the_core() {
+        let doc = super::document();
+        let schemas = &doc["components"]["schemas"];
+        let text = schemas.to_string();
+        for scheme in formhook::Scheme::ALL {
+            assert!(
+                text.contains(&format!("\"{}\"", scheme.name())),
+                "{}",
+                scheme.name()
+            );
+        }
+        for event in formhook::event::EventType::ALL {
+            assert!(
+                text.contains(&format!("\"{}\"", event.as_str())),
+                "{}",
+                event.as_str()
+            );
+        }
+        assert!(doc["paths"]["/api/forms/{form_id}/endpoints"]["post"]["requestBody"].is_object());
+    }
+}

@@ -1,0 +1,111 @@
+//! The one error type of the worker's handlers: an HTTP status, a stable code and a message,
+//! rendered as `{"error":{"code","message"}}`.
+
+use serde::{Deserialize, Serialize};
+
+/// An error answered to a client (or passed from an object to the front worker unchanged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// Stable identifier.
+    pub code: String,
+    /// Human explanation.
+    pub message: String,
+    /// Seconds a client should wait before retrying (`Retry-After`), where that applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+/// A handler's outcome.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// An error with a status, code and message.
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    /// A 422 naming the field at fault.
+    pub fn field(field: &str, message: impl core::fmt::Display) -> Self {
+        Self::new(422, "invalid_field", format!("{field}: {message}"))
+    }
+
+    /// A 500 for a platform failure (storage, subrequest).
+    pub fn internal(err: impl core::fmt::Display) -> Self {
+        Self::new(500, "internal_error", format!("internal error: {err}"))
+    }
+
+    /// `404 not_found` for a route that does not exist.
+    pub fn no_route() -> Self {
+        Self::new(404, "not_found", "no such route")
+    }
+
+    /// `405 method_not_allowed`.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "method_not_allowed",
+            "method not allowed on this resource",
+        )
+    }
+
+    /// `404 form_not_found`.
+    pub fn form_not_found() -> Self {
+        Self::new(404, "form_not_found", "no form with this id")
+    }
+
+    /// `404 endpoint_not_found`.
+    pub fn endpoint_not_found() -> Self {
+        Self::new(
+            404,
+            "endpoint_not_found",
+            "no endpoint with this id on this form",
+        )
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(err: worker::Error) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<formhook::form::FormError> for ApiError {
+    fn from(err: formhook::form::FormError) -> Self {
+        Self::new(err.http_status(), err.code(), err.message())
+    }
+}
+
+/// The JSON body of an error.
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// `{code, message}`.
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ErrorDetail {
+    /// Stable identifier, e.g. `invalid_field`.
+    pub code: String,
+    /// Human explanation.
+    pub message: String,
+}
+
+impl ApiError {
+    /// The JSON body.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.clone(),
+                message: self.message.clone(),
+            },
+        }
+    }
+}

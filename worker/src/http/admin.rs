@@ -1,0 +1,457 @@
+//! The admin API under `/api`: bearer-token auth, request bodies read into typed fields, then
+//! the call to the object that owns the data.
+
+use formhook::delivery::{DeliveryStatus, SecretSet, SigningSecret};
+use formhook::ingest::is_valid_form_id;
+use formhook::Secret;
+use futures_util::future::join_all;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use worker::{Env, Method, Request, Response, Result, Stub};
+
+use crate::error::{ApiError, ApiResult};
+use crate::log::{emit, LogLine};
+use crate::platform::{new_id, now_ms, random_bytes};
+use crate::protocol::{
+    AddEndpoint, ClaimForm, DeleteEndpoint, DeleteForm, GetDelivery, GetEndpoint, GetForm,
+    GetSubmission, InitEndpoint, InitForm, ListAttempts, ListDeliveries, ListForms,
+    ListSubmissions, PageQuery, PatchEndpoint, PatchForm, ReleaseForm, RemoveEndpoint,
+    ReplaySubmission, RotateSecret, SendTest, FILE_PATH,
+};
+use crate::rpc;
+use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
+use crate::views::{FormView, List};
+
+/// Handles `/api/...` (except the OpenAPI document, which is public).
+pub async fn handle(req: Request, env: &Env) -> Result<Response> {
+    let mut resp = match route(req, env).await {
+        Ok(resp) => resp,
+        Err(err) => {
+            emit(&LogLine::Refused {
+                route: "admin",
+                form_id: None,
+                status: err.status,
+                code: &err.code,
+            });
+            Response::from_json(&err.body())?.with_status(err.status)
+        }
+    };
+    resp.headers_mut().set("cache-control", "no-store")?;
+    if resp.status_code() == 401 {
+        resp.headers_mut()
+            .set("www-authenticate", "Bearer realm=\"formhook admin\"")?;
+    }
+    Ok(resp)
+}
+
+/// A new `whsec_` secret from 24 random bytes.
+pub fn generate_secret() -> ApiResult<String> {
+    let mut bytes = [0u8; 24];
+    random_bytes(&mut bytes)?;
+    Ok(Secret::generate(&bytes)
+        .map_err(ApiError::internal)?
+        .to_whsec())
+}
+
+fn authorize(req: &Request, env: &Env) -> ApiResult<()> {
+    let expected = env
+        .secret("ADMIN_TOKEN")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("ADMIN_TOKEN").map(|v| v.to_string()))
+        .unwrap_or_default();
+    if expected.is_empty() {
+        return Err(ApiError::new(
+            503,
+            "admin_disabled",
+            "the admin API is disabled: set the ADMIN_TOKEN secret",
+        ));
+    }
+    let given = req
+        .headers()
+        .get("authorization")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    // The scheme name is case-insensitive (RFC 7235).
+    let token = given
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim());
+    if token.is_empty() {
+        return Err(ApiError::new(401, "unauthorized", "missing bearer token"));
+    }
+    if !formhook::mac::secret_eq(token.as_bytes(), expected.as_bytes()) {
+        return Err(ApiError::new(401, "unauthorized", "invalid bearer token"));
+    }
+    Ok(())
+}
+
+/// Reads a JSON body into `T`: bad JSON is `400 invalid_json`, a field of the wrong type or an
+/// unknown field `422 invalid_field` naming it. An empty body reads as `{}`.
+pub async fn read_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+    let bytes = req.bytes().await?;
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &bytes
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data if path != "." => {
+                ApiError::field(&path, strip_position(&inner))
+            }
+            serde_json::error::Category::Data => {
+                ApiError::new(422, "invalid_field", strip_position(&inner))
+            }
+            _ => invalid_json(&inner),
+        }
+    })?;
+    deserializer.end().map_err(|e| invalid_json(&e))?;
+    Ok(value)
+}
+
+fn invalid_json(err: &serde_json::Error) -> ApiError {
+    ApiError::new(
+        400,
+        "invalid_json",
+        format!("request body is not valid JSON: {err}"),
+    )
+}
+
+/// serde_json's message without " at line 1 column 12".
+fn strip_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text.get(..at).unwrap_or(&text).to_string(),
+        None => text,
+    }
+}
+
+fn form_stub(env: &Env, form_id: &str) -> ApiResult<Stub> {
+    if !is_valid_form_id(form_id) {
+        return Err(ApiError::form_not_found());
+    }
+    rpc::form(env, form_id)
+}
+
+/// The endpoint's object, once the form confirms the endpoint is one of its own.
+async fn endpoint_stub(env: &Env, form_id: &str, endpoint_id: &str) -> ApiResult<Stub> {
+    let form = rpc::call(&form_stub(env, form_id)?, &GetForm {}).await?;
+    if !form.endpoint_ids.iter().any(|id| id == endpoint_id) {
+        return Err(ApiError::endpoint_not_found());
+    }
+    rpc::endpoint(env, endpoint_id)
+}
+
+/// A JSON answer with a status.
+fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
+    Ok(Response::from_json(value)?.with_status(status))
+}
+
+fn no_content() -> ApiResult<Response> {
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// `limit` (1..=200, default 50) and `cursor` from the query.
+fn page_query(req: &Request) -> ApiResult<(PageQuery, std::collections::HashMap<String, String>)> {
+    let query: std::collections::HashMap<String, String> =
+        req.url()?.query_pairs().into_owned().collect();
+    let limit = match query.get("limit") {
+        None => 50,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=200).contains(n))
+            .ok_or_else(|| ApiError::field("limit", "must be an integer from 1 to 200"))?,
+    };
+    let cursor = query.get("cursor").cloned();
+    Ok((PageQuery { limit, cursor }, query))
+}
+
+/// The body of `rotate-secret`.
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateFields {
+    /// Seconds the older secrets keep signing (default 86400, at most 2592000).
+    pub grace_period_seconds: Option<u64>,
+    /// The new secret (generated when absent); shown once.
+    pub secret: Option<String>,
+}
+
+/// The body of a replay.
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayFields {
+    /// One endpoint of the form; all of them when absent.
+    pub endpoint_id: Option<String>,
+}
+
+async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
+    authorize(&req, env)?;
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').skip(1).collect();
+    let method = req.method();
+    match (method, segments.as_slice()) {
+        (Method::Get, ["forms"]) => list_forms(env).await,
+        (Method::Post, ["forms"]) => create_form(&mut req, env).await,
+        (Method::Get, ["forms", f]) => {
+            json(200, &rpc::call(&form_stub(env, f)?, &GetForm {}).await?)
+        }
+        (Method::Patch, ["forms", f]) => {
+            let fields: FormFields = read_body(&mut req).await?;
+            json(
+                200,
+                &rpc::call(&form_stub(env, f)?, &PatchForm { fields }).await?,
+            )
+        }
+        (Method::Delete, ["forms", f]) => delete_form(env, f).await,
+        (Method::Get, ["forms", f, "endpoints"]) => list_endpoints(env, f).await,
+        (Method::Post, ["forms", f, "endpoints"]) => create_endpoint(&mut req, env, f).await,
+        (m, ["forms", f, "endpoints", e, rest @ ..]) => {
+            endpoint_route(&mut req, env, m, f, e, rest).await
+        }
+        (m, ["forms", f, "submissions", rest @ ..]) => {
+            submission_route(&mut req, env, m, f, rest).await
+        }
+        (_, ["forms"] | ["forms", _] | ["forms", _, "endpoints"]) => {
+            Err(ApiError::method_not_allowed())
+        }
+        _ => Err(ApiError::new(404, "not_found", "no such API route")),
+    }
+}
+
+async fn endpoint_route(
+    req: &mut Request,
+    env: &Env,
+    method: Method,
+    form_id: &str,
+    endpoint_id: &str,
+    rest: &[&str],
+) -> ApiResult<Response> {
+    let stub = endpoint_stub(env, form_id, endpoint_id).await?;
+    match (method, rest) {
+        (Method::Get, []) => json(200, &rpc::call(&stub, &GetEndpoint {}).await?),
+        (Method::Patch, []) => {
+            let fields: EndpointFields = read_body(req).await?;
+            if let Some(url) = &fields.url {
+                crate::ssrf::check(env, url)
+                    .map_err(|m| ApiError::new(422, "url_not_allowed", m))?;
+            }
+            json(200, &rpc::call(&stub, &PatchEndpoint { fields }).await?)
+        }
+        (Method::Delete, []) => {
+            rpc::call(
+                &form_stub(env, form_id)?,
+                &RemoveEndpoint {
+                    endpoint_id: endpoint_id.to_string(),
+                },
+            )
+            .await?;
+            rpc::call(&stub, &DeleteEndpoint {}).await?;
+            no_content()
+        }
+        (Method::Post, [action @ ("enable" | "disable")]) => {
+            let fields = EndpointFields {
+                enabled: Some(*action == "enable"),
+                ..EndpointFields::default()
+            };
+            json(200, &rpc::call(&stub, &PatchEndpoint { fields }).await?)
+        }
+        (Method::Post, ["rotate-secret"]) => {
+            let fields: RotateFields = read_body(req).await?;
+            let call = RotateSecret {
+                grace_period_seconds: fields.grace_period_seconds,
+                secret: fields.secret,
+            };
+            json(200, &rpc::call(&stub, &call).await?)
+        }
+        (Method::Post, ["test"]) => json(202, &rpc::call(&stub, &SendTest {}).await?),
+        (Method::Get, ["deliveries"]) => {
+            let (page, query) = page_query(req)?;
+            let status = match query.get("status") {
+                None => None,
+                Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
+                    ApiError::field("status", "must be pending, delivered, failed or skipped")
+                })?),
+            };
+            json(
+                200,
+                &rpc::call(&stub, &ListDeliveries { page, status }).await?,
+            )
+        }
+        (Method::Get, ["deliveries", d]) => json(
+            200,
+            &rpc::call(
+                &stub,
+                &GetDelivery {
+                    id: (*d).to_string(),
+                },
+            )
+            .await?,
+        ),
+        (Method::Get, ["attempts"]) => {
+            let (page, _) = page_query(req)?;
+            json(200, &rpc::call(&stub, &ListAttempts { page }).await?)
+        }
+        (_, [] | ["enable" | "disable" | "rotate-secret" | "test" | "deliveries" | "attempts"]) => {
+            Err(ApiError::method_not_allowed())
+        }
+        _ => Err(ApiError::new(404, "not_found", "no such API route")),
+    }
+}
+
+async fn submission_route(
+    req: &mut Request,
+    env: &Env,
+    method: Method,
+    form_id: &str,
+    rest: &[&str],
+) -> ApiResult<Response> {
+    let stub = form_stub(env, form_id)?;
+    match (method, rest) {
+        (Method::Get, []) => {
+            let (page, _) = page_query(req)?;
+            json(200, &rpc::call(&stub, &ListSubmissions { page }).await?)
+        }
+        (Method::Get, [s]) => json(
+            200,
+            &rpc::call(
+                &stub,
+                &GetSubmission {
+                    id: (*s).to_string(),
+                },
+            )
+            .await?,
+        ),
+        (Method::Get, [s, "files", i]) => {
+            let path = format!("{FILE_PATH}?submission={s}&index={i}");
+            let mut inner = stub
+                .fetch_with_str(&format!("https://object{path}"))
+                .await?;
+            if inner.status_code() >= 300 {
+                return Err(rpc::answer_of::<()>(inner)
+                    .await
+                    .err()
+                    .unwrap_or_else(|| ApiError::internal("file")));
+            }
+            let bytes = inner.bytes().await?;
+            let mut resp = Response::from_bytes(bytes)?;
+            for name in [
+                "content-type",
+                "content-disposition",
+                "x-content-type-options",
+                "content-security-policy",
+            ] {
+                if let Some(value) = inner.headers().get(name)? {
+                    resp.headers_mut().set(name, &value)?;
+                }
+            }
+            Ok(resp)
+        }
+        (Method::Post, [s, "replay"]) => {
+            let fields: ReplayFields = read_body(req).await?;
+            let call = ReplaySubmission {
+                id: (*s).to_string(),
+                endpoint_id: fields.endpoint_id,
+            };
+            json(202, &rpc::call(&stub, &call).await?)
+        }
+        _ => Err(ApiError::new(404, "not_found", "no such API route")),
+    }
+}
+
+async fn list_forms(env: &Env) -> ApiResult<Response> {
+    let ids = rpc::call(&rpc::registry(env)?, &ListForms {}).await?;
+    let mut forms: Vec<FormView> = Vec::new();
+    for chunk in ids.chunks(6) {
+        let calls = chunk
+            .iter()
+            .map(|id| async move { rpc::call(&form_stub(env, id)?, &GetForm {}).await });
+        forms.extend(join_all(calls).await.into_iter().flatten());
+    }
+    json(200, &List { data: forms })
+}
+
+async fn create_form(req: &mut Request, env: &Env) -> ApiResult<Response> {
+    let fields: FormFields = read_body(req).await?;
+    let now = now_ms();
+    let settings = FormSettings::create(fields, new_id("frm")?, now)?;
+    let registry = rpc::registry(env)?;
+    rpc::call(
+        &registry,
+        &ClaimForm {
+            id: settings.id.clone(),
+            created_ms: now,
+        },
+    )
+    .await?;
+    let id = settings.id.clone();
+    match rpc::call(&form_stub(env, &id)?, &InitForm { settings }).await {
+        Ok(form) => json(201, &form),
+        Err(err) => {
+            // Best effort: a claimed id without a form is only a name kept in the list.
+            let _ = rpc::call(&registry, &ReleaseForm { id }).await;
+            Err(err)
+        }
+    }
+}
+
+async fn delete_form(env: &Env, form_id: &str) -> ApiResult<Response> {
+    let removed = rpc::call(&form_stub(env, form_id)?, &DeleteForm {}).await?;
+    for id in &removed.endpoint_ids {
+        if let Err(err) =
+            async { rpc::call(&rpc::endpoint(env, id)?, &DeleteEndpoint {}).await }.await
+        {
+            crate::objects::log_failure("front", "delete_endpoint", &err);
+        }
+    }
+    rpc::call(
+        &rpc::registry(env)?,
+        &ReleaseForm {
+            id: form_id.to_string(),
+        },
+    )
+    .await?;
+    no_content()
+}
+
+async fn list_endpoints(env: &Env, form_id: &str) -> ApiResult<Response> {
+    let form = rpc::call(&form_stub(env, form_id)?, &GetForm {}).await?;
+    let mut endpoints = Vec::new();
+    for chunk in form.endpoint_ids.chunks(6) {
+        let calls = chunk
+            .iter()
+            .map(|id| async move { rpc::call(&rpc::endpoint(env, id)?, &GetEndpoint {}).await });
+        endpoints.extend(join_all(calls).await.into_iter().flatten());
+    }
+    json(200, &List { data: endpoints })
+}
+
+async fn create_endpoint(req: &mut Request, env: &Env, form_id: &str) -> ApiResult<Response> {
+    let form = form_stub(env, form_id)?;
+    rpc::call(&form, &GetForm {}).await?;
+    let mut fields: EndpointFields = read_body(req).await?;
+    let secret = match fields.secret.take() {
+        Some(secret) => secret,
+        None => generate_secret()?,
+    };
+    let id = new_id("ep")?;
+    let settings = EndpointSettings::create(
+        fields,
+        id.clone(),
+        form_id.to_string(),
+        SecretSet::new(SigningSecret::new(secret.clone())),
+        now_ms(),
+    )?;
+    crate::ssrf::check(env, &settings.url).map_err(|m| ApiError::new(422, "url_not_allowed", m))?;
+    settings
+        .scheme
+        .key(&secret)
+        .map_err(|e| ApiError::field("secret", e.message()))?;
+    let created = rpc::call(&rpc::endpoint(env, &id)?, &InitEndpoint { settings }).await?;
+    rpc::call(&form, &AddEndpoint { endpoint_id: id }).await?;
+    json(201, &created)
+}

@@ -1,0 +1,5 @@
+//! The worker's HTTP faces: form ingest, the admin API, and the pages it renders itself.
+
+pub mod admin;
+pub mod ingest;
+pub mod pages;

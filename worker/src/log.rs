@@ -1,0 +1,81 @@
+//! Structured log lines: one JSON object per line, for every failed attempt, storage error and
+//! refused request. They carry ids and codes only — never a secret, a token or a payload.
+
+use serde::Serialize;
+
+/// One log line.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum LogLine<'a> {
+    /// A delivery attempt that did not deliver.
+    AttemptFailed {
+        /// The endpoint.
+        endpoint_id: &'a str,
+        /// The delivery.
+        delivery_id: &'a str,
+        /// The event id.
+        message_id: &'a str,
+        /// 1 for the first.
+        attempt: u32,
+        /// The outcome code (`failed`, `timeout`, …).
+        outcome: &'a str,
+        /// HTTP status, when one came.
+        status: Option<u16>,
+        /// `retry`, `give_up` or `disable_endpoint`.
+        decision: &'a str,
+    },
+    /// An endpoint was disabled by its health rules.
+    EndpointDisabled {
+        /// The endpoint.
+        endpoint_id: &'a str,
+        /// Why (`gone`, `failing`).
+        reason: &'a str,
+    },
+    /// Storage (or another platform call) failed.
+    StorageError {
+        /// Which object kind.
+        object: &'a str,
+        /// What it was doing.
+        operation: &'a str,
+        /// The platform's message.
+        error: &'a str,
+    },
+    /// A request answered with an error status.
+    Refused {
+        /// The route (`ingest`, `admin`).
+        route: &'a str,
+        /// The form, when known.
+        form_id: Option<&'a str>,
+        /// HTTP status.
+        status: u16,
+        /// The error code.
+        code: &'a str,
+    },
+}
+
+/// Writes one line to the worker's log.
+pub fn emit(line: &LogLine<'_>) {
+    if let Ok(text) = serde_json::to_string(line) {
+        worker::console_log!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_flat_json_with_an_event_name() {
+        let text = serde_json::to_string(&LogLine::Refused {
+            route: "ingest",
+            form_id: Some("contact"),
+            status: 429,
+            code: "rate_limited",
+        })
+        .unwrap();
+        assert_eq!(
+            text,
+            r#"{"event":"refused","route":"ingest","form_id":"contact","status":429,"code":"rate_limited"}"#
+        );
+    }
+}

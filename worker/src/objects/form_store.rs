@@ -1,0 +1,682 @@
+//! `FormStore`: one Durable Object per form. Holds the form's settings, its endpoint ids, every
+//! submission (with file bytes) and an outbox of events still to hand to endpoint queues.
+//!
+//! A submission and its outbox rows are written in one synchronous run of SQL statements, which
+//! the runtime commits atomically before the response leaves, so an accepted submission is never
+//! lost; the outbox is drained by this object's alarm and re-armed by `RecoverForm` after a
+//! restart.
+
+use std::cell::{Cell, RefCell};
+
+use formhook::form::{parse, Limits};
+use formhook::ingest::{origin_allowed, take_honeypot};
+use formhook::rate::RateLimiter;
+use futures_util::future::join_all;
+use serde::{Deserialize, Serialize};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+
+use crate::error::{ApiError, ApiResult};
+use crate::objects::finish;
+use crate::platform::{new_id, now_ms, now_u64};
+use crate::protocol::{
+    AddEndpoint, Call, DeleteForm, DisabledEvent, Done, EndpointDisabled, Enqueue, Event,
+    FormDeleted, FormRecovered, GetForm, GetSubmission, IngestAnswer, IngestRequest, InitForm, Job,
+    ListSubmissions, PageQuery, PatchForm, RecoverForm, RemoveEndpoint, ReplaySubmission,
+    SubmissionEvent, FILE_PATH, INGEST_PATH,
+};
+use crate::rpc::{self, read, reply};
+use crate::settings::FormSettings;
+use crate::storage::{Db, KV_TABLE};
+use crate::views::{iso, FileView, FormView, Page, Replayed, SubmissionView};
+
+/// Outbox rows handed to endpoint queues per alarm run, and how many calls at once (the runtime
+/// allows six simultaneous outbound connections per invocation).
+const OUTBOX_BATCH: i64 = 500;
+const OUTBOX_PARALLEL: usize = 6;
+/// Upper bound on the event data handed to endpoint queues per alarm run.
+const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Largest file kept in storage (a SQLite row holds at most 2 MB).
+const MAX_STORED_FILE_BYTES: usize = 1_900_000;
+/// Largest serialized field data kept in one submission row (leaves room for the envelope when
+/// the payload is stored with each delivery).
+const MAX_STORED_FIELDS_BYTES: usize = 1_800_000;
+
+const SCHEMA: [&str; 5] = [
+    KV_TABLE,
+    "CREATE TABLE IF NOT EXISTS endpoints(id TEXT PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS submissions(id TEXT PRIMARY KEY, message_id TEXT NOT NULL,
+       created_ms INTEGER NOT NULL, spam INTEGER NOT NULL, data TEXT NOT NULL,
+       files TEXT NOT NULL, meta TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS files(submission_id TEXT NOT NULL, idx INTEGER NOT NULL,
+       bytes BLOB NOT NULL, PRIMARY KEY(submission_id, idx))",
+    "CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY AUTOINCREMENT,
+       endpoint_id TEXT NOT NULL, item TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+       next_ms INTEGER NOT NULL)",
+];
+
+/// What an outbox row hands on: a stored submission (read when handed on, so the row stays
+/// small), or an event built already.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum OutboxItem {
+    Submission {
+        submission_id: String,
+        key: String,
+        replay: bool,
+    },
+    Ready(Box<Job>),
+}
+
+#[derive(Deserialize)]
+struct SubmissionRow {
+    id: String,
+    message_id: String,
+    created_ms: i64,
+    spam: i64,
+    data: String,
+    files: String,
+    meta: String,
+}
+
+const SUBMISSION_COLUMNS: &str = "id, message_id, created_ms, spam, data, files, meta";
+
+#[derive(Serialize, Deserialize, Clone)]
+struct StoredFile {
+    #[serde(flatten)]
+    info: formhook::form::FileInfo,
+    stored: bool,
+}
+
+#[derive(Deserialize)]
+struct OutboxRow {
+    id: i64,
+    endpoint_id: String,
+    item: String,
+    attempts: i64,
+}
+
+#[derive(Deserialize)]
+struct IdRow {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct FileRow {
+    #[serde(with = "serde_bytes")]
+    bytes: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+struct NextRow {
+    next: Option<i64>,
+}
+
+/// One form's object.
+#[durable_object]
+pub struct FormStore {
+    state: State,
+    env: Env,
+    db: Db,
+    /// Per-client submission counts. In memory on purpose: a restart forgets them, which only
+    /// ever lets a client through.
+    rate: RefCell<RateLimiter>,
+    /// This object is the only writer of its storage, so settings and endpoint ids read once
+    /// stay valid until it changes them (every change clears this).
+    cache: RefCell<Option<(FormSettings, Vec<String>)>>,
+    /// Whether an alarm is known to be set, so a burst of submissions sets it once.
+    alarm_set: Cell<bool>,
+}
+
+impl DurableObject for FormStore {
+    fn new(state: State, env: Env) -> Self {
+        // Tables are created by `InitForm` only: posting to an unknown form id stores nothing.
+        let db = Db::new(state.storage().sql());
+        Self {
+            state,
+            env,
+            db,
+            rate: RefCell::new(RateLimiter::new()),
+            cache: RefCell::new(None),
+            alarm_set: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let result = self.route(&mut req).await;
+        finish("form_store", &req, result)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        // Rows added from now on need another run: let the next submission set the alarm again.
+        self.alarm_set.set(false);
+        if let Err(err) = self.drain_outbox().await {
+            crate::objects::log_failure("form_store", "alarm", &err);
+            // Re-arm before failing so the outbox never waits for a restart.
+            let _ = self.state.storage().set_alarm(1000).await;
+            return Err(worker::Error::RustError(err.message));
+        }
+        Response::ok("ok")
+    }
+}
+
+impl FormStore {
+    async fn route(&self, req: &mut Request) -> ApiResult<Response> {
+        match req.path().as_str() {
+            INGEST_PATH => {
+                let framed = req.bytes().await?;
+                reply(self.ingest(IngestRequest::decode(framed)?).await)
+            }
+            FILE_PATH => self.file(req),
+            InitForm::PATH => reply(self.init(read(req).await?)),
+            GetForm::PATH => reply(self.get(read(req).await?)),
+            PatchForm::PATH => reply(self.patch(read(req).await?)),
+            DeleteForm::PATH => reply(self.delete(read(req).await?).await),
+            AddEndpoint::PATH => reply(self.add_endpoint(read(req).await?)),
+            RemoveEndpoint::PATH => reply(self.remove_endpoint(read(req).await?)),
+            ListSubmissions::PATH => reply(self.list_submissions(read(req).await?)),
+            GetSubmission::PATH => reply(self.get_submission(read(req).await?)),
+            ReplaySubmission::PATH => reply(self.replay(read(req).await?).await),
+            EndpointDisabled::PATH => reply(self.endpoint_disabled(read(req).await?).await),
+            RecoverForm::PATH => reply(self.recover(read(req).await?).await),
+            _ => Err(ApiError::no_route()),
+        }
+    }
+
+    /// Settings and endpoint ids, from memory when this instance has read them already.
+    fn cached(&self) -> ApiResult<(FormSettings, Vec<String>)> {
+        if let Some(hit) = self.cache.borrow().as_ref() {
+            return Ok(hit.clone());
+        }
+        let settings: FormSettings = self
+            .db
+            .load_settings()?
+            .ok_or_else(ApiError::form_not_found)?;
+        self.db.ensure(&SCHEMA)?;
+        let ids: Vec<IdRow> = self
+            .db
+            .rows("SELECT id FROM endpoints ORDER BY id", vec![])?;
+        let entry = (settings, ids.into_iter().map(|r| r.id).collect::<Vec<_>>());
+        *self.cache.borrow_mut() = Some(entry.clone());
+        Ok(entry)
+    }
+
+    fn settings(&self) -> ApiResult<FormSettings> {
+        Ok(self.cached()?.0)
+    }
+
+    fn endpoint_ids(&self) -> ApiResult<Vec<String>> {
+        Ok(self.cached()?.1)
+    }
+
+    fn view(&self) -> ApiResult<FormView> {
+        let (settings, ids) = self.cached()?;
+        Ok(FormView::of(&settings, ids))
+    }
+
+    fn save(&self, settings: &FormSettings) -> ApiResult<()> {
+        self.cache.borrow_mut().take();
+        self.db.save_settings(settings)
+    }
+
+    /// Sets the alarm to run now unless this instance already set one.
+    async fn wake(&self) -> ApiResult<()> {
+        if !self.alarm_set.get() {
+            self.state.storage().set_alarm(0).await?;
+            self.alarm_set.set(true);
+        }
+        Ok(())
+    }
+
+    fn init(&self, call: InitForm) -> ApiResult<FormView> {
+        if self.db.load_settings::<FormSettings>()?.is_some() {
+            return Err(ApiError::new(
+                409,
+                "form_exists",
+                "a form with this id already exists",
+            ));
+        }
+        self.db.ensure(&SCHEMA)?;
+        self.save(&call.settings)?;
+        self.view()
+    }
+
+    fn get(&self, _: GetForm) -> ApiResult<FormView> {
+        self.view()
+    }
+
+    fn patch(&self, call: PatchForm) -> ApiResult<FormView> {
+        let mut settings = self.settings()?;
+        settings.apply(call.fields)?;
+        self.save(&settings)?;
+        self.view()
+    }
+
+    async fn delete(&self, _: DeleteForm) -> ApiResult<FormDeleted> {
+        let endpoint_ids = self.endpoint_ids()?;
+        self.cache.borrow_mut().take();
+        self.state.storage().delete_alarm().await?;
+        self.state.storage().delete_all().await?;
+        self.db.reset();
+        self.cache.borrow_mut().take();
+        Ok(FormDeleted { endpoint_ids })
+    }
+
+    fn add_endpoint(&self, call: AddEndpoint) -> ApiResult<Done> {
+        self.settings()?;
+        self.db.exec(
+            "INSERT OR IGNORE INTO endpoints(id) VALUES (?)",
+            vec![call.endpoint_id.into()],
+        )?;
+        self.cache.borrow_mut().take();
+        Ok(Done {})
+    }
+
+    fn remove_endpoint(&self, call: RemoveEndpoint) -> ApiResult<Done> {
+        self.settings()?;
+        self.cache.borrow_mut().take();
+        let id = call.endpoint_id;
+        self.db.exec(
+            "DELETE FROM endpoints WHERE id = ?",
+            vec![id.as_str().into()],
+        )?;
+        self.db
+            .exec("DELETE FROM outbox WHERE endpoint_id = ?", vec![id.into()])?;
+        Ok(Done {})
+    }
+
+    async fn ingest(&self, request: IngestRequest) -> ApiResult<IngestAnswer> {
+        let settings = self.settings()?;
+        let IngestRequest { context, body } = request;
+        if let Some(origin) = &context.origin {
+            if !origin_allowed(origin, &settings.allowed_origins) {
+                return Err(ApiError::new(
+                    403,
+                    "origin_not_allowed",
+                    format!("submissions from {origin} are not allowed for this form"),
+                ));
+            }
+        }
+        let now = now_ms();
+        let client = context.meta.ip.as_deref().unwrap_or("");
+        if let Err(limited) =
+            self.rate
+                .borrow_mut()
+                .admit(client, settings.rate_limit_per_minute, now_u64())
+        {
+            let mut err = ApiError::new(429, limited.code(), limited.to_string());
+            err.retry_after_secs = Some(limited.retry_after_secs);
+            return Err(err);
+        }
+        let max_body = usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX);
+        let limits = Limits {
+            max_body_bytes: max_body,
+            max_file_bytes: max_body.min(MAX_STORED_FILE_BYTES),
+            ..Limits::default()
+        };
+        let mut form = parse(&context.content_type, &body, &limits)?;
+        let spam = take_honeypot(&mut form.fields, &settings.honeypot_field);
+
+        let id = new_id("sub")?;
+        let message_id = new_id("msg")?;
+        let files: Vec<StoredFile> = form
+            .files
+            .iter()
+            .map(|info| StoredFile {
+                info: info.clone(),
+                stored: settings.keep_files,
+            })
+            .collect();
+        let data = serde_json::to_string(&form.fields).map_err(ApiError::internal)?;
+        // A stored row holds at most 2 MB: refuse what cannot be kept rather than fail after.
+        if data.len() > MAX_STORED_FIELDS_BYTES {
+            return Err(ApiError::new(
+                413,
+                "fields_too_large",
+                format!(
+                    "the form's fields take {} bytes; at most {MAX_STORED_FIELDS_BYTES} are stored",
+                    data.len()
+                ),
+            ));
+        }
+        let files_json = serde_json::to_string(&files).map_err(ApiError::internal)?;
+        let meta_json = serde_json::to_string(&context.meta).map_err(ApiError::internal)?;
+        // Every write below runs without an await in between: the runtime commits them together.
+        self.db.exec(
+            &format!("INSERT INTO submissions({SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+            vec![
+                id.as_str().into(),
+                message_id.as_str().into(),
+                now.into(),
+                i64::from(spam).into(),
+                data.into(),
+                files_json.into(),
+                meta_json.into(),
+            ],
+        )?;
+        if settings.keep_files {
+            for (idx, info) in form.files.iter().enumerate() {
+                let bytes = body.get(info.range.clone()).unwrap_or_default().to_vec();
+                self.db.exec(
+                    "INSERT INTO files(submission_id, idx, bytes) VALUES (?, ?, ?)",
+                    vec![id.as_str().into(), (idx as i64).into(), bytes.into()],
+                )?;
+            }
+        }
+        if !spam || settings.deliver_spam {
+            let item = OutboxItem::Submission {
+                submission_id: id.clone(),
+                key: format!("sub:{id}"),
+                replay: false,
+            };
+            if self.queue(&item, None, now)? > 0 {
+                self.wake().await?;
+            }
+        }
+        Ok(IngestAnswer {
+            id,
+            spam,
+            redirect_url: settings.redirect_url,
+        })
+    }
+
+    /// Adds an outbox row per endpoint (but `except`); returns how many.
+    fn queue(&self, item: &OutboxItem, except: Option<&str>, now: i64) -> ApiResult<usize> {
+        let text = serde_json::to_string(item).map_err(ApiError::internal)?;
+        let mut n = 0;
+        for endpoint in self.endpoint_ids()? {
+            if Some(endpoint.as_str()) == except {
+                continue;
+            }
+            self.db.exec(
+                "INSERT INTO outbox(endpoint_id, item, next_ms) VALUES (?, ?, ?)",
+                vec![endpoint.into(), text.as_str().into(), now.into()],
+            )?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn submission_row(&self, id: &str) -> ApiResult<SubmissionRow> {
+        self.settings()?;
+        self.db
+            .row(
+                &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"),
+                vec![id.into()],
+            )?
+            .ok_or_else(|| ApiError::new(404, "submission_not_found", "no submission with this id"))
+    }
+
+    fn submission_view(&self, form_id: &str, row: SubmissionRow) -> ApiResult<SubmissionView> {
+        let files: Vec<StoredFile> =
+            serde_json::from_str(&row.files).map_err(ApiError::internal)?;
+        Ok(SubmissionView {
+            id: row.id,
+            form_id: form_id.to_string(),
+            created_at: iso(row.created_ms),
+            created_ms: row.created_ms,
+            spam: row.spam != 0,
+            message_id: row.message_id,
+            data: serde_json::from_str(&row.data).map_err(ApiError::internal)?,
+            files: files
+                .iter()
+                .map(|f| FileView::of(&f.info, f.stored))
+                .collect(),
+            meta: serde_json::from_str(&row.meta).map_err(ApiError::internal)?,
+        })
+    }
+
+    fn list_submissions(&self, call: ListSubmissions) -> ApiResult<Page<SubmissionView>> {
+        let form_id = self.settings()?.id;
+        let PageQuery { limit, cursor } = call.page;
+        let rows: Vec<SubmissionRow> = self.db.rows(
+            &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id < ? ORDER BY id DESC LIMIT ?"),
+            // "~" sorts after every id: no cursor means from the newest.
+            vec![cursor.unwrap_or_else(|| "~".into()).into(), (i64::from(limit) + 1).into()],
+        )?;
+        let more = rows.len() > limit as usize;
+        let data = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|row| self.submission_view(&form_id, row))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let next_cursor = if more {
+            data.last().map(|s| s.id.clone())
+        } else {
+            None
+        };
+        Ok(Page { data, next_cursor })
+    }
+
+    fn get_submission(&self, call: GetSubmission) -> ApiResult<SubmissionView> {
+        let form_id = self.settings()?.id;
+        let row = self.submission_row(&call.id)?;
+        self.submission_view(&form_id, row)
+    }
+
+    /// `?submission=…&index=…`: the stored bytes, as a download that never renders on this
+    /// origin (the dashboard keeps its token here).
+    fn file(&self, req: &Request) -> ApiResult<Response> {
+        let query: std::collections::HashMap<String, String> =
+            req.url()?.query_pairs().into_owned().collect();
+        let not_found = || ApiError::new(404, "file_not_found", "no stored file at this index");
+        let submission = query.get("submission").ok_or_else(not_found)?;
+        let index: usize = query
+            .get("index")
+            .and_then(|i| i.parse().ok())
+            .ok_or_else(not_found)?;
+        let row = self.submission_row(submission)?;
+        let files: Vec<StoredFile> =
+            serde_json::from_str(&row.files).map_err(ApiError::internal)?;
+        let file = files.get(index).ok_or_else(not_found)?;
+        let bytes: FileRow = self
+            .db
+            .row(
+                "SELECT bytes FROM files WHERE submission_id = ? AND idx = ?",
+                vec![submission.as_str().into(), (index as i64).into()],
+            )?
+            .ok_or_else(not_found)?;
+        let mut resp = Response::from_bytes(bytes.bytes)?;
+        let headers = resp.headers_mut();
+        headers.set(
+            "content-type",
+            crate::http::pages::download_type(&file.info.content_type),
+        )?;
+        headers.set(
+            "content-disposition",
+            &crate::http::pages::attachment(&file.info.filename),
+        )?;
+        headers.set("x-content-type-options", "nosniff")?;
+        headers.set("content-security-policy", "sandbox; default-src 'none'")?;
+        Ok(resp)
+    }
+
+    async fn replay(&self, call: ReplaySubmission) -> ApiResult<Replayed> {
+        self.submission_row(&call.id)?;
+        let all = self.endpoint_ids()?;
+        let targets = match call.endpoint_id {
+            None => all,
+            Some(endpoint) if all.contains(&endpoint) => vec![endpoint],
+            Some(_) => return Err(ApiError::endpoint_not_found()),
+        };
+        let item = OutboxItem::Submission {
+            submission_id: call.id,
+            key: format!("replay:{}", new_id("rpl")?),
+            replay: true,
+        };
+        let text = serde_json::to_string(&item).map_err(ApiError::internal)?;
+        let now = now_ms();
+        for endpoint in &targets {
+            self.db.exec(
+                "INSERT INTO outbox(endpoint_id, item, next_ms) VALUES (?, ?, ?)",
+                vec![endpoint.as_str().into(), text.as_str().into(), now.into()],
+            )?;
+        }
+        if !targets.is_empty() {
+            self.wake().await?;
+        }
+        Ok(Replayed { endpoints: targets })
+    }
+
+    async fn endpoint_disabled(&self, call: EndpointDisabled) -> ApiResult<Done> {
+        let form_id = self.settings()?.id;
+        let now = now_ms();
+        let message_id = new_id("msg")?;
+        let job = Job {
+            key: format!("event:{message_id}"),
+            message_id,
+            replay: false,
+            event: Event::EndpointDisabled(DisabledEvent {
+                endpoint_id: call.endpoint_id.clone(),
+                form_id,
+                reason: call.reason,
+                at_ms: now,
+            }),
+        };
+        if self.queue(
+            &OutboxItem::Ready(Box::new(job)),
+            Some(&call.endpoint_id),
+            now,
+        )? > 0
+        {
+            self.wake().await?;
+        }
+        Ok(Done {})
+    }
+
+    async fn recover(&self, _: RecoverForm) -> ApiResult<FormRecovered> {
+        let endpoint_ids = self.endpoint_ids()?;
+        let outbox = self.db.count("SELECT COUNT(*) AS n FROM outbox", vec![])?;
+        if outbox > 0 && self.state.storage().get_alarm().await?.is_none() {
+            self.state.storage().set_alarm(0).await?;
+            self.alarm_set.set(true);
+        }
+        Ok(FormRecovered {
+            endpoint_ids,
+            outbox,
+        })
+    }
+
+    /// The job an outbox item becomes, with the size of the stored data it carries; `None` when
+    /// its submission is gone.
+    fn job_of(&self, item: OutboxItem, settings: &FormSettings) -> ApiResult<Option<(Job, usize)>> {
+        let (submission_id, key, replay) = match item {
+            OutboxItem::Ready(job) => return Ok(Some((*job, 0))),
+            OutboxItem::Submission {
+                submission_id,
+                key,
+                replay,
+            } => (submission_id, key, replay),
+        };
+        let Some(row) = self.db.row::<SubmissionRow>(
+            &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"),
+            vec![submission_id.into()],
+        )?
+        else {
+            return Ok(None);
+        };
+        let size = row.data.len() + row.files.len() + row.meta.len();
+        let files: Vec<StoredFile> =
+            serde_json::from_str(&row.files).map_err(ApiError::internal)?;
+        Ok(Some((
+            Job {
+                key,
+                message_id: row.message_id,
+                replay,
+                event: Event::SubmissionCreated(SubmissionEvent {
+                    id: row.id,
+                    form_id: settings.id.clone(),
+                    form_name: settings.name.clone(),
+                    created_ms: row.created_ms,
+                    data: serde_json::from_str(&row.data).map_err(ApiError::internal)?,
+                    files: files.into_iter().map(|f| f.info).collect(),
+                    meta: serde_json::from_str(&row.meta).map_err(ApiError::internal)?,
+                }),
+            },
+            size,
+        )))
+    }
+
+    /// Hands due outbox rows to their endpoint queues, one call per endpoint per batch;
+    /// failures back off and stay queued.
+    async fn drain_outbox(&self) -> ApiResult<()> {
+        let Ok(settings) = self.settings() else {
+            return Ok(());
+        };
+        let rows: Vec<OutboxRow> = self.db.rows(
+            "SELECT id, endpoint_id, item, attempts FROM outbox WHERE next_ms <= ? ORDER BY id LIMIT ?",
+            vec![now_ms().into(), OUTBOX_BATCH.into()],
+        )?;
+        // Per endpoint: the rows taken and the jobs they become.
+        let mut by_endpoint: Vec<(String, Vec<&OutboxRow>, Vec<Job>)> = Vec::new();
+        let mut batch_bytes = 0;
+        for row in &rows {
+            // Keep each run's calls small; what is left stays due and runs next.
+            batch_bytes += row.item.len();
+            let item: OutboxItem = serde_json::from_str(&row.item).map_err(ApiError::internal)?;
+            let job = self.job_of(item, &settings)?.map(|(job, size)| {
+                batch_bytes += size;
+                job
+            });
+            if batch_bytes > MAX_BATCH_BYTES && !by_endpoint.is_empty() {
+                break;
+            }
+            let slot = match by_endpoint
+                .iter()
+                .position(|(e, _, _)| *e == row.endpoint_id)
+            {
+                Some(i) => i,
+                None => {
+                    by_endpoint.push((row.endpoint_id.clone(), Vec::new(), Vec::new()));
+                    by_endpoint.len() - 1
+                }
+            };
+            if let Some((_, rows, jobs)) = by_endpoint.get_mut(slot) {
+                rows.push(row);
+                // A submission deleted since has nothing left to deliver.
+                jobs.extend(job);
+            }
+        }
+        for chunk in by_endpoint.chunks(OUTBOX_PARALLEL) {
+            let calls = chunk.iter().map(|(endpoint_id, _, jobs)| async move {
+                if jobs.is_empty() {
+                    return true;
+                }
+                let Ok(stub) = rpc::endpoint(&self.env, endpoint_id) else {
+                    return false;
+                };
+                match rpc::call(&stub, &Enqueue { jobs: jobs.clone() }).await {
+                    Ok(_) => true,
+                    // The endpoint was deleted: its rows are void.
+                    Err(err) => err.status == 404,
+                }
+            });
+            let results = join_all(calls).await;
+            for ((_, rows, _), done) in chunk.iter().zip(results) {
+                for row in rows {
+                    if done {
+                        self.db
+                            .exec("DELETE FROM outbox WHERE id = ?", vec![row.id.into()])?;
+                    } else {
+                        let backoff = (1000_i64 << row.attempts.clamp(0, 6)).min(60_000);
+                        self.db.exec(
+                            "UPDATE outbox SET attempts = attempts + 1, next_ms = ? WHERE id = ?",
+                            vec![(now_ms() + backoff).into(), row.id.into()],
+                        )?;
+                    }
+                }
+            }
+        }
+        if let Some(at) = self
+            .db
+            .row::<NextRow>("SELECT MIN(next_ms) AS next FROM outbox", vec![])?
+            .and_then(|n| n.next)
+        {
+            self.state
+                .storage()
+                .set_alarm((at - now_ms()).max(0))
+                .await?;
+            self.alarm_set.set(true);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,38 @@
+//! The Durable Objects: each holds its storage schema and answers the [`Call`](crate::protocol::Call)s
+//! addressed to it.
+
+pub mod endpoint_queue;
+pub mod form_store;
+pub mod registry;
+
+use worker::{Request, Response};
+
+use crate::error::{ApiError, ApiResult};
+use crate::log::{emit, LogLine};
+use crate::rpc::error_response;
+
+/// Renders a handler's result for the caller; platform failures are logged first.
+pub fn finish(
+    object: &str,
+    req: &Request,
+    result: ApiResult<Response>,
+) -> worker::Result<Response> {
+    match result {
+        Ok(resp) => Ok(resp),
+        Err(err) => {
+            log_failure(object, &req.path(), &err);
+            error_response(&err)
+        }
+    }
+}
+
+/// Logs a platform failure (5xx) of an object.
+pub fn log_failure(object: &str, operation: &str, err: &ApiError) {
+    if err.status >= 500 {
+        emit(&LogLine::StorageError {
+            object,
+            operation,
+            error: &err.message,
+        });
+    }
+}

@@ -1,0 +1,540 @@
+//! Form and endpoint settings: the stored types, the fields the admin API accepts (unknown fields
+//! refused), and their validation. Every bad field is a `422` naming it.
+
+use formhook::delivery::{CustomHeaders, EndpointHealth, SecretSet};
+use formhook::event::{EventType, PayloadShape};
+use formhook::ingest::{is_valid_form_id, is_valid_redirect, DEFAULT_HONEYPOT_FIELD};
+use formhook::retry::{Policy, Schedule};
+use formhook::Scheme;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+use crate::error::{ApiError, ApiResult};
+use crate::schema;
+
+/// Default form body limit, and the largest a form may set.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
+/// The largest `max_body_bytes` a form may set.
+pub const MAX_BODY_BYTES_LIMIT: u64 = 10 * 1024 * 1024;
+
+/// Bounds of `timeout_ms`.
+pub const TIMEOUT_MS: (u64, u64) = (100, 30_000);
+/// Bounds of `throttle_floor_ms`.
+pub const THROTTLE_FLOOR_MS: (u64, u64) = (0, 3_600_000);
+/// Bounds of `disable_after_seconds`.
+pub const DISABLE_AFTER_SECONDS: (u64, u64) = (1, 30 * 24 * 3600);
+
+/// `Some(None)` for an explicit `null`, `None` for an absent field.
+fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A form's stored settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FormSettings {
+    /// The form id (in `/f/{id}`).
+    pub id: String,
+    /// A name for people.
+    pub name: String,
+    /// Where HTML posts are redirected; the built-in thank-you page when `None`.
+    pub redirect_url: Option<String>,
+    /// Origins allowed to post; empty allows all.
+    pub allowed_origins: Vec<String>,
+    /// The honeypot field; empty disables the trap.
+    pub honeypot_field: String,
+    /// Whether spam is delivered too.
+    pub deliver_spam: bool,
+    /// Submissions per client per minute; 0 is unlimited.
+    pub rate_limit_per_minute: u32,
+    /// Largest accepted body.
+    pub max_body_bytes: u64,
+    /// Whether file bytes are stored.
+    pub keep_files: bool,
+    /// Creation time, Unix ms.
+    pub created_ms: i64,
+}
+
+/// The fields of a form the admin API accepts (`POST` creates, `PATCH` changes those given).
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct FormFields {
+    /// Create only: `[a-z0-9][a-z0-9_-]{0,63}`; generated (`frm_…`) when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// A name for people (≤ 200 bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// An `http(s)` URL or a path starting with `/`; `null` for the built-in thank-you page.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<Option<String>>,
+    /// Origins allowed to post (≤ 100); empty allows all; `"*"` allows all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+    /// The honeypot field name (default `_gotcha`); `null` or `""` disables it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub honeypot_field: Option<Option<String>>,
+    /// Deliver submissions caught by the honeypot too (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliver_spam: Option<bool>,
+    /// Submissions per client (IPv4 address, IPv6 /64) per minute; 0 = unlimited (default 60).
+    #[schemars(range(max = 1_000_000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_minute: Option<u32>,
+    /// Largest accepted body in bytes (default 1 MiB, at most 10 MiB).
+    #[schemars(range(min = 1, max = 10_485_760))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<u64>,
+    /// Store uploaded files' bytes (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_files: Option<bool>,
+}
+
+fn text(field: &str, value: String, max: usize) -> ApiResult<String> {
+    if value.len() > max {
+        return Err(ApiError::field(
+            field,
+            format!("must be at most {max} bytes"),
+        ));
+    }
+    Ok(value)
+}
+
+fn within(field: &str, value: u64, (min, max): (u64, u64)) -> ApiResult<u64> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::field(
+            field,
+            format!("must be an integer from {min} to {max}"),
+        ))
+    }
+}
+
+fn list(field: &str, values: Vec<String>, max: usize) -> ApiResult<Vec<String>> {
+    if values.len() > max {
+        return Err(ApiError::field(field, format!("at most {max} entries")));
+    }
+    values.into_iter().map(|v| text(field, v, 2048)).collect()
+}
+
+impl FormSettings {
+    /// A new form from the create request's fields.
+    pub fn create(mut fields: FormFields, generated_id: String, now_ms: i64) -> ApiResult<Self> {
+        let id = match fields.id.take() {
+            None => generated_id,
+            Some(id) if is_valid_form_id(&id) => id,
+            Some(_) => {
+                return Err(ApiError::field(
+                    "id",
+                    "must be 1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit",
+                ))
+            }
+        };
+        let mut form = Self {
+            name: id.clone(),
+            id,
+            redirect_url: None,
+            allowed_origins: Vec::new(),
+            honeypot_field: DEFAULT_HONEYPOT_FIELD.to_string(),
+            deliver_spam: false,
+            rate_limit_per_minute: 60,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            keep_files: true,
+            created_ms: now_ms,
+        };
+        form.apply(fields)?;
+        Ok(form)
+    }
+
+    /// Applies the fields given (a `PATCH`); the id cannot change.
+    pub fn apply(&mut self, fields: FormFields) -> ApiResult<()> {
+        if fields.id.is_some() {
+            return Err(ApiError::field("id", "cannot be changed"));
+        }
+        if let Some(name) = fields.name {
+            self.name = text("name", name, 200)?;
+        }
+        if let Some(redirect) = fields.redirect_url {
+            self.redirect_url = match redirect {
+                None => None,
+                Some(url) if is_valid_redirect(&url) => Some(url),
+                Some(_) => {
+                    return Err(ApiError::field(
+                        "redirect_url",
+                        "must be an http(s) URL or a path starting with /",
+                    ))
+                }
+            };
+        }
+        if let Some(origins) = fields.allowed_origins {
+            self.allowed_origins = list("allowed_origins", origins, 100)?;
+        }
+        if let Some(honeypot) = fields.honeypot_field {
+            self.honeypot_field = text("honeypot_field", honeypot.unwrap_or_default(), 100)?;
+        }
+        if let Some(deliver) = fields.deliver_spam {
+            self.deliver_spam = deliver;
+        }
+        if let Some(limit) = fields.rate_limit_per_minute {
+            within("rate_limit_per_minute", u64::from(limit), (0, 1_000_000))?;
+            self.rate_limit_per_minute = limit;
+        }
+        if let Some(max) = fields.max_body_bytes {
+            self.max_body_bytes = within("max_body_bytes", max, (1, MAX_BODY_BYTES_LIMIT))?;
+        }
+        if let Some(keep) = fields.keep_files {
+            self.keep_files = keep;
+        }
+        Ok(())
+    }
+}
+
+/// Which events an endpoint takes: one type, or `"*"` for all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum EventSelector {
+    /// `"*"`: every event type, present and future.
+    All,
+    /// One event type.
+    Only(EventType),
+}
+
+impl TryFrom<String> for EventSelector {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        if name == "*" {
+            return Ok(Self::All);
+        }
+        EventType::parse(&name)
+            .map(Self::Only)
+            .ok_or_else(|| format!("unknown event type {name:?}"))
+    }
+}
+
+impl From<EventSelector> for String {
+    fn from(selector: EventSelector) -> String {
+        match selector {
+            EventSelector::All => "*".to_string(),
+            EventSelector::Only(event) => event.as_str().to_string(),
+        }
+    }
+}
+
+impl JsonSchema for EventSelector {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EventSelector".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schema::event_selector()
+    }
+}
+
+/// Every event type, the default of a new endpoint.
+pub fn all_event_types() -> Vec<EventSelector> {
+    schema::EVENT_TYPES
+        .iter()
+        .map(|e| EventSelector::Only(*e))
+        .collect()
+}
+
+/// An endpoint's stored settings, health and secrets.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EndpointSettings {
+    /// `ep_…`.
+    pub id: String,
+    /// The form it belongs to.
+    pub form_id: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// A note for people.
+    pub description: String,
+    /// The events it takes.
+    pub events: Vec<EventSelector>,
+    /// The payload layout.
+    pub payload_shape: PayloadShape,
+    /// How deliveries are signed.
+    #[serde(with = "schema::scheme_name")]
+    pub scheme: Scheme,
+    /// Extra request headers.
+    pub headers: CustomHeaders,
+    /// Deadline of one attempt.
+    pub timeout_ms: u64,
+    /// When to retry.
+    pub retry_schedule: Schedule,
+    /// Least wait after a throttling answer.
+    pub throttle_floor_ms: u64,
+    /// How long failing without a break disables it.
+    pub disable_after_seconds: u64,
+    /// Enabled, failing since, why disabled.
+    pub health: EndpointHealth,
+    /// The signing secrets.
+    pub secrets: SecretSet,
+    /// Creation time, Unix ms.
+    pub created_ms: i64,
+}
+
+/// The fields of an endpoint the admin API accepts (`POST` creates, `PATCH` changes those given).
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct EndpointFields {
+    /// Where deliveries go (http or https; private addresses refused unless allowlisted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A note for people (≤ 1000 bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Event types to deliver (default: all), or `["*"]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventSelector>>,
+    /// `canonical` (default), `flat` or `answers`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::payload_shape")]
+    pub payload_shape: Option<PayloadShape>,
+    /// Signature scheme (default `standard-webhooks`).
+    #[serde(with = "schema::scheme_name_opt")]
+    #[schemars(schema_with = "schema::scheme_opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<Scheme>,
+    /// Extra request headers; names any scheme uses, transport headers and `x-formhook-*` are
+    /// refused with `422 reserved_header`.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+    /// Deadline of one attempt, 100 to 30000 ms (default 10000).
+    #[schemars(range(min = 100, max = 30_000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// `"standard"` (default), `"splitforms"`, `"quick"` or a list of delays in milliseconds.
+    #[schemars(schema_with = "schema::schedule_opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_schedule: Option<Schedule>,
+    /// Least wait after 429/408/502/503/504, 0 to 3600000 ms (default 60000).
+    #[schemars(range(max = 3_600_000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttle_floor_ms: Option<u64>,
+    /// Failing without a break this long disables the endpoint (default 432000 = 5 days).
+    #[schemars(range(min = 1, max = 2_592_000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_after_seconds: Option<u64>,
+    /// Whether deliveries are sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Create only: the signing secret (generated `whsec_…` when absent); shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl EndpointSettings {
+    /// A new endpoint from the create request's fields; the secret is the caller's.
+    pub fn create(
+        fields: EndpointFields,
+        id: String,
+        form_id: String,
+        secrets: SecretSet,
+        now_ms: i64,
+    ) -> ApiResult<Self> {
+        let mut endpoint = Self {
+            id,
+            form_id,
+            url: String::new(),
+            description: String::new(),
+            events: all_event_types(),
+            payload_shape: PayloadShape::Canonical,
+            scheme: Scheme::StandardWebhooks,
+            headers: CustomHeaders::default(),
+            timeout_ms: 10_000,
+            retry_schedule: Schedule::Standard,
+            throttle_floor_ms: 60_000,
+            disable_after_seconds: 5 * 24 * 3600,
+            health: EndpointHealth::default(),
+            secrets,
+            created_ms: now_ms,
+        };
+        endpoint.apply(EndpointFields {
+            secret: None,
+            ..fields
+        })?;
+        Ok(endpoint)
+    }
+
+    /// Applies the fields given (a `PATCH`; the URL's SSRF check is the caller's).
+    pub fn apply(&mut self, fields: EndpointFields) -> ApiResult<()> {
+        if fields.secret.is_some() {
+            return Err(ApiError::field("secret", "is set with rotate-secret"));
+        }
+        if let Some(url) = fields.url {
+            self.url = text("url", url, 2048)?;
+        }
+        if let Some(description) = fields.description {
+            self.description = text("description", description, 1000)?;
+        }
+        if let Some(events) = fields.events {
+            if events.is_empty() {
+                return Err(ApiError::field(
+                    "events",
+                    "must name at least one event type",
+                ));
+            }
+            if events.len() > 10 {
+                return Err(ApiError::field("events", "at most 10 entries"));
+            }
+            self.events = events;
+        }
+        if let Some(shape) = fields.payload_shape {
+            self.payload_shape = shape;
+        }
+        if let Some(scheme) = fields.scheme {
+            self.scheme = scheme;
+        }
+        if let Some(headers) = fields.headers {
+            self.headers = CustomHeaders::new(
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            )
+            .map_err(|(name, err)| {
+                ApiError::new(
+                    422,
+                    err.code(),
+                    format!("headers: {name} {}", err.message()),
+                )
+            })?;
+        }
+        if let Some(timeout) = fields.timeout_ms {
+            self.timeout_ms = within("timeout_ms", timeout, TIMEOUT_MS)?;
+        }
+        if let Some(schedule) = fields.retry_schedule {
+            self.retry_schedule = schedule;
+        }
+        if let Some(floor) = fields.throttle_floor_ms {
+            self.throttle_floor_ms = within("throttle_floor_ms", floor, THROTTLE_FLOOR_MS)?;
+        }
+        if let Some(window) = fields.disable_after_seconds {
+            self.disable_after_seconds =
+                within("disable_after_seconds", window, DISABLE_AFTER_SECONDS)?;
+        }
+        if let Some(enabled) = fields.enabled {
+            self.health.set_enabled(enabled);
+        }
+        if self.url.is_empty() {
+            return Err(ApiError::field("url", "is required"));
+        }
+        Ok(())
+    }
+
+    /// Whether this endpoint takes events of `event_type`.
+    pub fn wants(&self, event_type: EventType) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e, EventSelector::All) || *e == EventSelector::Only(event_type))
+    }
+
+    /// The retry policy around the schedule.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            min_throttle_ms: self.throttle_floor_ms,
+            disable_after_ms: self.disable_after_seconds.saturating_mul(1000),
+            ..Policy::DEFAULT
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use formhook::delivery::SigningSecret;
+
+    fn fields(json: &str) -> EndpointFields {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn endpoint(json: &str) -> ApiResult<EndpointSettings> {
+        let secrets = SecretSet::new(SigningSecret::new(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+        ));
+        EndpointSettings::create(fields(json), "ep_1".into(), "f".into(), secrets, 0)
+    }
+
+    #[test]
+    fn a_reserved_custom_header_is_refused_naming_it() {
+        for scheme in Scheme::ALL {
+            let header = scheme.header_names().signature;
+            let err = endpoint(&format!(
+                r#"{{"url":"https://example.com","scheme":"{}","headers":{{"{}":"forged"}}}}"#,
+                scheme.name(),
+                header.to_ascii_uppercase()
+            ))
+            .unwrap_err();
+            assert_eq!((err.status, err.code.as_str()), (422, "reserved_header"));
+            assert!(
+                err.message.contains(&header.to_ascii_uppercase()),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_refused() {
+        assert!(serde_json::from_str::<EndpointFields>(r#"{"url":"x","colour":1}"#).is_err());
+        assert!(serde_json::from_str::<EndpointFields>(r#"{"scheme":"nope"}"#).is_err());
+        assert!(serde_json::from_str::<EndpointFields>(r#"{"events":["nope"]}"#).is_err());
+        assert!(serde_json::from_str::<EndpointFields>(r#"{"retry_schedule":[]}"#).is_err());
+        let err = endpoint(r#"{"url":"https://example.com","timeout_ms":60000}"#).unwrap_err();
+        assert_eq!(err.code, "invalid_field");
+        assert!(err.message.starts_with("timeout_ms"));
+        assert_eq!(
+            endpoint(r#"{"description":"no url"}"#).unwrap_err().message,
+            "url: is required"
+        );
+    }
+
+    #[test]
+    fn documented_schedules_and_events_are_accepted() {
+        let e = endpoint(r#"{"url":"https://example.com","retry_schedule":"splitforms","events":["*"],"scheme":"svix"}"#).unwrap();
+        assert_eq!(e.retry_schedule, Schedule::SplitformsLike);
+        assert!(e.wants(EventType::EndpointDisabled));
+        assert_eq!(e.scheme, Scheme::StandardWebhooks);
+        let e = endpoint(
+            r#"{"url":"https://example.com","retry_schedule":[0,1000],"events":["endpoint.test"]}"#,
+        )
+        .unwrap();
+        assert_eq!(e.retry_schedule, Schedule::Custom(vec![0, 1000]));
+        assert!(!e.wants(EventType::SubmissionCreated));
+        let stored = serde_json::to_string(&e).unwrap();
+        assert!(!stored.contains("\"retry_schedule\":{"), "{stored}");
+    }
+
+    #[test]
+    fn form_fields_validate() {
+        let form = |json: &str| {
+            FormSettings::create(serde_json::from_str(json).unwrap(), "frm_x".into(), 0)
+        };
+        assert_eq!(form("{}").unwrap().id, "frm_x");
+        assert_eq!(form(r#"{"id":"../etc"}"#).unwrap_err().status, 422);
+        assert_eq!(
+            form(r#"{"redirect_url":"javascript:alert(1)"}"#)
+                .unwrap_err()
+                .status,
+            422
+        );
+        let f = form(r#"{"id":"c","redirect_url":null,"honeypot_field":null}"#).unwrap();
+        assert_eq!((f.redirect_url, f.honeypot_field.as_str()), (None, ""));
+        let mut f = form(r#"{"id":"c"}"#).unwrap();
+        assert_eq!(
+            f.apply(serde_json::from_str(r#"{"id":"d"}"#).unwrap())
+                .unwrap_err()
+                .status,
+            422
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! The admin API's JSON shapes. Objects answer with these; the front worker passes them on, and
+//! the OpenAPI document is generated from them.
+
+use formhook::delivery::{DeliveryStatus, EndpointHealth};
+use formhook::event::Meta;
+use formhook::form::{Fields, FileInfo};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::schema;
+use crate::settings::{EndpointSettings, FormSettings};
+
+/// RFC 3339 text of a Unix millisecond time.
+pub fn iso(ms: i64) -> String {
+    formhook::time::rfc3339_millis(ms)
+}
+
+fn iso_u64(ms: u64) -> String {
+    iso(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+/// A form.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct FormView {
+    /// The form id.
+    pub id: String,
+    /// A name for people.
+    pub name: String,
+    /// Where HTML posts are redirected (`null`: the built-in thank-you page).
+    pub redirect_url: Option<String>,
+    /// Origins allowed to post (empty: all).
+    pub allowed_origins: Vec<String>,
+    /// The honeypot field (`""`: off).
+    pub honeypot_field: String,
+    /// Whether spam is delivered too.
+    pub deliver_spam: bool,
+    /// Submissions per client per minute (0: unlimited).
+    pub rate_limit_per_minute: u32,
+    /// Largest accepted body, bytes.
+    pub max_body_bytes: u64,
+    /// Whether file bytes are stored.
+    pub keep_files: bool,
+    /// The form's endpoints.
+    pub endpoint_ids: Vec<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Where the form posts: `/f/{id}`.
+    pub submission_url: String,
+}
+
+impl FormView {
+    /// The view of stored settings.
+    pub fn of(form: &FormSettings, endpoint_ids: Vec<String>) -> Self {
+        Self {
+            id: form.id.clone(),
+            name: form.name.clone(),
+            redirect_url: form.redirect_url.clone(),
+            allowed_origins: form.allowed_origins.clone(),
+            honeypot_field: form.honeypot_field.clone(),
+            deliver_spam: form.deliver_spam,
+            rate_limit_per_minute: form.rate_limit_per_minute,
+            max_body_bytes: form.max_body_bytes,
+            keep_files: form.keep_files,
+            endpoint_ids,
+            created_at: iso(form.created_ms),
+            submission_url: format!("/f/{}", form.id),
+        }
+    }
+}
+
+/// Deliveries of an endpoint by status.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct DeliveryStats {
+    /// Waiting for an attempt.
+    pub pending: u64,
+    /// Delivered.
+    pub delivered: u64,
+    /// Given up.
+    pub failed: u64,
+    /// Not sent: the endpoint was disabled.
+    pub skipped: u64,
+}
+
+/// An endpoint. Never holds a secret, except `secret` in the answer that creates it.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct EndpointView {
+    /// `ep_…`.
+    pub id: String,
+    /// Its form.
+    pub form_id: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// A note for people.
+    pub description: String,
+    /// Event types it takes (`*`: all).
+    #[schemars(with = "Vec<String>")]
+    pub events: Vec<crate::settings::EventSelector>,
+    /// `canonical`, `flat` or `answers`.
+    #[schemars(schema_with = "schema::payload_shape")]
+    pub payload_shape: formhook::event::PayloadShape,
+    /// The signature scheme.
+    #[serde(with = "schema::scheme_name")]
+    #[schemars(schema_with = "schema::scheme")]
+    pub scheme: formhook::Scheme,
+    /// Extra request headers.
+    pub headers: BTreeMap<String, String>,
+    /// Deadline of one attempt, ms.
+    pub timeout_ms: u64,
+    /// The retry schedule.
+    #[schemars(schema_with = "schema::schedule")]
+    pub retry_schedule: formhook::retry::Schedule,
+    /// Least wait after a throttling answer, ms.
+    pub throttle_floor_ms: u64,
+    /// Failing without a break this long disables it, s.
+    pub disable_after_seconds: u64,
+    /// Whether deliveries are sent.
+    pub enabled: bool,
+    /// Why it is disabled.
+    pub disabled_reason: Option<String>,
+    /// Since when every attempt has failed (RFC 3339).
+    pub failing_since: Option<String>,
+    /// Live signing secrets (two during a rotation).
+    pub secret_count: u64,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Deliveries by status.
+    pub stats: DeliveryStats,
+    /// The signing secret: in the answer that creates the endpoint only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl EndpointView {
+    /// The view of stored settings at `now_ms`.
+    pub fn of(endpoint: &EndpointSettings, stats: DeliveryStats, now_ms: u64) -> Self {
+        let EndpointHealth {
+            enabled,
+            disabled_reason,
+            failing_since_ms,
+        } = endpoint.health;
+        Self {
+            id: endpoint.id.clone(),
+            form_id: endpoint.form_id.clone(),
+            url: endpoint.url.clone(),
+            description: endpoint.description.clone(),
+            events: endpoint.events.clone(),
+            payload_shape: endpoint.payload_shape,
+            scheme: endpoint.scheme,
+            headers: endpoint.headers.clone().into(),
+            timeout_ms: endpoint.timeout_ms,
+            retry_schedule: endpoint.retry_schedule.clone(),
+            throttle_floor_ms: endpoint.throttle_floor_ms,
+            disable_after_seconds: endpoint.disable_after_seconds,
+            enabled,
+            disabled_reason: disabled_reason.map(|r| r.describe()),
+            failing_since: failing_since_ms.map(iso_u64),
+            secret_count: endpoint.secrets.live(now_ms).count() as u64,
+            created_at: iso(endpoint.created_ms),
+            stats,
+            secret: None,
+        }
+    }
+}
+
+/// A file of a submission.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct FileView {
+    /// The form field.
+    pub field: String,
+    /// The client's file name.
+    pub filename: String,
+    /// The part's content type.
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+    /// Whether the bytes are stored (downloadable).
+    pub stored: bool,
+}
+
+impl FileView {
+    /// A file's view.
+    pub fn of(info: &FileInfo, stored: bool) -> Self {
+        Self {
+            field: info.field.clone(),
+            filename: info.filename.clone(),
+            content_type: info.content_type.clone(),
+            size: info.size,
+            sha256: info.sha256.clone(),
+            stored,
+        }
+    }
+}
+
+/// A stored submission.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct SubmissionView {
+    /// `sub_…`.
+    pub id: String,
+    /// Its form.
+    pub form_id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Unix ms.
+    pub created_ms: i64,
+    /// Caught by the honeypot.
+    pub spam: bool,
+    /// The event id (`webhook-id`) its deliveries carry.
+    pub message_id: String,
+    /// The fields, in submission order; repeated names are arrays.
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub data: Fields,
+    /// Uploaded files.
+    pub files: Vec<FileView>,
+    /// Request facts.
+    #[schemars(schema_with = "meta_schema")]
+    pub meta: Meta,
+}
+
+fn meta_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let text = schemars::json_schema!({"type": ["string", "null"]});
+    schemars::json_schema!({
+        "type": "object",
+        "properties": {"ip": text, "country": text, "user_agent": text, "referer": text},
+        "required": ["ip", "country", "user_agent", "referer"],
+    })
+}
+
+/// One event for one endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DeliveryView {
+    /// `dlv_…`.
+    pub id: String,
+    /// The event id (`webhook-id`).
+    pub message_id: String,
+    /// The event type.
+    #[schemars(schema_with = "schema::event_type")]
+    pub event_type: String,
+    /// The submission, for submission events.
+    pub submission_id: Option<String>,
+    /// Where it stands.
+    #[schemars(schema_with = "schema::delivery_status")]
+    pub status: DeliveryStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<u16>,
+    /// Error of the last attempt.
+    pub last_error: Option<String>,
+    /// Whether it was sent by a replay.
+    pub replay: bool,
+}
+
+/// A delivery with the exact body sent and its attempts.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DeliveryDetail {
+    /// The delivery.
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
+    /// The exact request body sent (and signed).
+    pub payload: String,
+    /// Every attempt, first first.
+    pub attempt_log: Vec<AttemptView>,
+}
+
+/// One attempt.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct AttemptView {
+    /// `att_…` (the `x-formhook-delivery` header).
+    pub id: String,
+    /// Its delivery.
+    pub delivery_id: String,
+    /// The event id.
+    pub message_id: String,
+    /// 1 for the first.
+    pub attempt: u32,
+    /// RFC 3339.
+    pub started_at: String,
+    /// HTTP status, when one came.
+    pub status: Option<u16>,
+    /// What it meant.
+    #[schemars(schema_with = "schema::outcome")]
+    pub outcome: String,
+    /// Milliseconds until the answer (or the failure).
+    pub latency_ms: u64,
+    /// The first 4 KB of the answer.
+    pub response_excerpt: String,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    /// When the next attempt was scheduled.
+    pub next_attempt_at: Option<String>,
+}
+
+/// A page of a list, newest first.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "PageOf{T}")]
+pub struct Page<T> {
+    /// The items.
+    pub data: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A whole list.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "ListOf{T}")]
+pub struct List<T> {
+    /// The items.
+    pub data: Vec<T>,
+}
+
+/// The answer to a rotation: the new secret, shown once.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Rotated {
+    /// The new secret.
+    pub secret: String,
+    /// When the older secrets stop signing.
+    pub previous_secret_expires_at: String,
+}
+
+/// The answer to a test event.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct TestSent {
+    /// The delivery.
+    pub delivery_id: Option<String>,
+    /// The event id.
+    pub message_id: String,
+}
+
+/// The answer to a replay.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Replayed {
+    /// Endpoints that get a new delivery.
+    pub endpoints: Vec<String>,
+}
+
+/// The answer to a script's submission.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Accepted {
+    /// Always true.
+    pub ok: bool,
+    /// `sub_…`.
+    pub id: String,
+    /// Caught by the honeypot.
+    pub spam: bool,
+}
+
+/// `GET /health`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Health {
+    /// Always true.
+    pub ok: bool,
+    /// The worker's version.
+    pub version: String,
+}
