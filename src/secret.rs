@@ -23,7 +23,7 @@ pub struct Secret(Vec<u8>);
 
 impl Secret {
     /// Parses `whsec_<base64>` (the prefix is optional, as in the reference libraries); the base64
-    /// must be canonical and padded.
+    /// must be canonical and padded, and is decoded in constant time (`base64ct`).
     pub fn parse(text: &str) -> Result<Self, SecretError> {
         let encoded = text.strip_prefix(SECRET_PREFIX).unwrap_or(text);
         let bytes = base64_decode(encoded).ok_or(SecretError::InvalidEncoding)?;
@@ -60,8 +60,9 @@ impl Secret {
         &self.0
     }
 
-    /// The HMAC key for signing and verifying.
-    pub fn hmac_key(&self) -> HmacKey {
+    /// The HMAC key for signing and verifying (fails only where [`HmacKey::new`] does, which a
+    /// parsed secret's length never makes it do).
+    pub fn hmac_key(&self) -> Result<HmacKey, SecretError> {
         HmacKey::new(&self.0)
     }
 }

@@ -50,8 +50,7 @@ impl Keys {
     /// Adds raw key bytes, used as they are.
     #[wasm_bindgen(js_name = addRaw)]
     pub fn add_raw(&mut self, key: &[u8]) -> Result<(), JsValue> {
-        self.keys
-            .push(Secret::from_bytes(key).map_err(secret_error)?.hmac_key());
+        self.keys.push(HmacKey::new(key).map_err(secret_error)?);
         Ok(())
     }
 
