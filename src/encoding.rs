@@ -4,16 +4,45 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use base64ct::{Base64, Encoding};
 
-// Both codecs come from well-kept crates: `hex` (strict: odd lengths and stray characters fail)
-// and `base64ct` (constant-time, so decoding a secret leaks nothing through timing, and strict:
-// padding required, no whitespace, non-zero trailing bits refused). Measured in the npm build
-// (`scripts/build-pkg`, after wasm-opt): hand-written codecs 33,178 B raw / 14,747 B gzipped,
-// with `hex` 34,281 / 14,960, with both crates 37,377 / 15,838 — within the 16 KB goal, and
-// verify at 1 KB stays at node:crypto's speed (`npm run bench`), so no hand-written codec is kept.
+// Decoding comes from well-kept crates: `hex` (strict: odd lengths and stray characters fail) and
+// `base64ct` (constant-time, so decoding a secret leaks nothing through timing, and strict: padding
+// required, no whitespace, non-zero trailing bits refused); hex encoding from `hex` too.
+//
+// Base64 *encoding* stays hand-written (constant-time arithmetic, no table) because of the npm
+// package's size goal (HMAC-only `.wasm` ≤ 16 KB gzipped), measured with `scripts/build-pkg` once
+// ed25519 support was added: with `base64ct`'s encoder 38,040 B raw / 16,290 B gzip -9 (16,450 B
+// with Node's zlib, over 16,384); with this one 36,818 / 15,953. (Before ed25519, with both codecs
+// from the crates: 37,377 / 15,838; all hand-written: 33,178 / 14,747.) Verify speed at 1 KB was
+// unchanged by either (`npm run bench`).
 
 /// Encodes bytes as standard padded base64.
 pub fn base64_encode(bytes: &[u8]) -> String {
-    Base64::encode_string(bytes)
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sextet_char(n >> 18));
+        out.push(sextet_char(n >> 12));
+        out.push(if chunk.len() > 1 {
+            sextet_char(n >> 6)
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 { sextet_char(n) } else { '=' });
+    }
+    out
+}
+
+/// The base64 digit of the low six bits of `n`, by arithmetic rather than a table lookup, so the
+/// time and memory accessed do not depend on the (possibly secret) value.
+fn sextet_char(n: u32) -> char {
+    let n = (n & 63) as i32;
+    let mut c = n + i32::from(b'A');
+    c += ((25 - n) >> 8) & 6; // 26..: 'a'..
+    c -= ((51 - n) >> 8) & 75; // 52..: '0'..
+    c -= ((61 - n) >> 8) & 15; // 62: '+'
+    c += ((62 - n) >> 8) & 3; // 63: '/'
+    char::from(c as u8)
 }
 
 /// Decodes standard padded base64, refusing anything non-canonical: missing or misplaced

@@ -105,7 +105,7 @@ after(() => {
 test("tarball ships only what runs: dist builds, wasm, types, README, licenses", () => {
   const packed = JSON.parse(readFileSync(join(work, "pack.json"), "utf8"));
   const paths = packed.files.map((f) => f.path).sort();
-  assert.deepEqual(paths, ["LICENSE-APACHE", "LICENSE-MIT", "README.md", "dist/browser.mjs", "dist/formhook_wasm_bg.wasm", "dist/index.d.cts", "dist/node.cjs", "dist/node.mjs", "dist/workerd.mjs", "index.d.ts", "package.json"]);
+  assert.deepEqual(paths, ["LICENSE-APACHE", "LICENSE-MIT", "README.md", "dist/browser.mjs", "dist/ed25519-browser.mjs", "dist/ed25519-workerd.mjs", "dist/formhook_ed25519_bg.wasm", "dist/formhook_wasm_bg.wasm", "dist/index.d.cts", "dist/node.cjs", "dist/node.mjs", "dist/workerd.mjs", "index.d.ts", "package.json"]);
   const meta = JSON.parse(readFileSync(join(work, "node_modules", "formhook", "package.json"), "utf8"));
   for (const key of ["name", "version", "license", "repository", "keywords", "sideEffects", "files", "exports", "types"]) assert.ok(meta[key] !== undefined, key);
 });
