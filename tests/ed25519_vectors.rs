@@ -119,3 +119,21 @@ fn public_keys_cannot_sign_and_ed25519_keys_serve_only_standard_webhooks() {
         Err("no_secret")
     );
 }
+
+#[test]
+fn debug_never_shows_secret_key_material() {
+    let doc = document();
+    let a = &doc["keys"]["A"];
+    for text in [a["whsk32"].as_str().unwrap(), a["whsk64"].as_str().unwrap()] {
+        let key = Scheme::StandardWebhooks.parse_key(text).unwrap();
+        let shown = format!("{key:?} {:?}", SigningKey::parse(text).unwrap());
+        assert!(shown.contains("REDACTED"), "{shown}");
+        // Neither the base64 text nor the seed's hex shows.
+        let seed = &text[5..25];
+        assert!(!shown.contains(seed), "{shown}");
+    }
+    let hmac = Scheme::StandardWebhooks
+        .parse_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        .unwrap();
+    assert!(!format!("{hmac:?}").contains("MfKQ9r8G"));
+}
