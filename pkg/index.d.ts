@@ -47,6 +47,13 @@ export type FormhookErrorCode =
   | "secret_empty"
   | "secret_too_long"
   | "secret_bad_random_length"
+  | "key_invalid_encoding"
+  | "key_invalid_length"
+  | "key_pair_mismatch"
+  | "key_invalid_public_key"
+  | "key_bad_seed_length"
+  | "key_public_cannot_sign"
+  | "key_ed25519_unsupported"
   | "unknown_scheme"
   | "invalid_payload";
 
@@ -85,10 +92,21 @@ export interface WebhookRequiredHeaders {
   "svix-signature": string;
 }
 
+/**
+ * A Standard Webhooks key as text: `whsec_<base64>` (HMAC, `v1`), `whpk_<base64>` (ed25519 public
+ * key: verifies `v1a`) or `whsk_<base64>` (ed25519 secret key, 32 or 64 bytes: signs `v1a`).
+ * `whpk_`/`whsk_` keys load the ed25519 wasm (Node: on first use; workerd and browsers: import
+ * from `"formhook/ed25519"`).
+ */
+export type StandardWebhooksKey = `whsec_${string}` | `whpk_${string}` | `whsk_${string}` | string;
+
 /** Standard Webhooks verifier and signer; a drop-in for `standardwebhooks`' `Webhook`. */
 export declare class Webhook {
   static readonly prefix: "whsec_";
-  /** @param secret `whsec_…` or bare base64; raw bytes with `{format: "raw"}`; an array during rotation. */
+  /**
+   * @param secret `whsec_…` or bare base64, `whpk_…` (verify `v1a`), `whsk_…` (sign `v1a`); raw
+   *   bytes with `{format: "raw"}`; an array during rotation, kinds mixed freely.
+   */
   constructor(secret: string | Uint8Array | Array<string | Uint8Array>, options?: WebhookOptions);
   /** Verifies and returns the parsed JSON payload (`undefined` if empty or `jsonParse: false`). */
   verify(
@@ -96,7 +114,10 @@ export declare class Webhook {
     headers: WebhookUnbrandedRequiredHeaders | WebhookRequiredHeaders | HeadersLike,
     options?: VerifyOptions,
   ): unknown;
-  /** The `webhook-signature` value: `v1,<base64>`, one space-separated entry per secret. */
+  /**
+   * The `webhook-signature` value: `v1,<base64>` per `whsec_` secret and `v1a,<base64>` per
+   * `whsk_` key, space-separated. Throws `FormhookError` (`key_public_cannot_sign`) with a `whpk_`.
+   */
   sign(msgId: string, timestamp: Date | number, payload: Payload): string;
 }
 
@@ -148,6 +169,17 @@ export declare function sign(
 /** A new `whsec_` secret from the platform CSPRNG (`bytes` between 24 and 64, default 32). */
 export declare function generateSecret(bytes?: number): string;
 
+/** An ed25519 key pair for Standard Webhooks `v1a`. */
+export interface KeyPair {
+  /** `whsk_<base64 of 64 bytes>` (seed, then public key): signs. Keep it secret. */
+  secretKey: string;
+  /** `whpk_<base64 of 32 bytes>`: verifies; safe to publish. */
+  publicKey: string;
+}
+
+/** A new ed25519 key pair from the platform CSPRNG (loads the ed25519 wasm). */
+export declare function generateKeyPair(): KeyPair;
+
 /** The schemes of this build and the headers each uses (lowercase). */
 export declare function listSchemes(): Array<{
   name: string;
@@ -174,3 +206,6 @@ export declare function expressVerifier(
 
 /** Installs a wasm-bindgen backend; used by the package's own entry points. */
 export declare function setBackend(glue: unknown): void;
+
+/** Installs the ed25519 backend (or a function loading it on first use); used by the entry points. */
+export declare function setEd25519Backend(glueOrLoader: unknown): void;

