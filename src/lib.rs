@@ -3,7 +3,8 @@
 //!
 //! ## In scope
 //! - Signing and verifying webhooks: Standard Webhooks v1, GitHub, GudForm, plain hex, Typeform,
-//!   Shopify, Stripe and Slack ([`signature`]), with secrets ([`secret`]).
+//!   Shopify, Stripe and Slack ([`signature`]), with secrets ([`secret`]); a receiver's one-call
+//!   [`Verifier`] over `http::HeaderMap` (feature `http`) or `(name, value)` pairs ([`verifier`]).
 //! - Parsing form bodies: urlencoded, JSON objects, multipart with files ([`form`]).
 //! - Building event payloads in the canonical, flat and answers shapes ([`event`]).
 //! - The retry and delivery policy as pure functions ([`retry`]).
@@ -28,7 +29,9 @@ pub mod retry;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod verifier;
 
 pub use mac::HmacKey;
 pub use secret::{Secret, SecretError};
 pub use signature::{sign, verify, Scheme, SignatureHeaders, VerifyError, DEFAULT_TOLERANCE_SECS};
+pub use verifier::{HeaderLookup, Verifier};
