@@ -7,4 +7,4 @@ import { setBackend } from "./api.js";
 glue.initSync({ module: readFileSync(join(__dirname, "formhook_wasm_bg.wasm")) });
 setBackend(glue);
 
-export * from "./api.js";
+export * from "./public.js";

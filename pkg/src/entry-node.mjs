@@ -6,4 +6,4 @@ import { setBackend } from "./api.js";
 glue.initSync({ module: readFileSync(new URL("./formhook_wasm_bg.wasm", import.meta.url)) });
 setBackend(glue);
 
-export * from "./api.js";
+export * from "./public.js";

@@ -1,0 +1,26 @@
+// The package's public names, re-exported by every entry point. Internals shared between the
+// modules (header reading, the verify-then-dedupe pipeline) stay out of it.
+export {
+  FormhookError,
+  Webhook,
+  WebhookVerificationError,
+  createVerifier,
+  expressVerifier,
+  generateSecret,
+  listSchemes,
+  setBackend,
+  sign,
+  toBytes,
+  verify,
+  verifyRequest,
+} from "./api.js";
+export {
+  DEFAULT_DEDUPE_TTL,
+  DedupeDurableObject,
+  WebhookDuplicateError,
+  durableObjectStore,
+  kvStore,
+  memoryStore,
+  redisStore,
+} from "./dedupe.js";
+export { fastifyVerifier, honoVerifier, koaVerifier, nextPagesVerifier, verifyNodeRequest } from "./adapters.js";
