@@ -118,3 +118,15 @@ fn the_axum_example_accepts_signed_deliveries_and_rejects_tampered_ones() -> Tes
     drop(receiver);
     Ok(())
 }
+
+#[test]
+fn the_top_level_readme_shows_this_example() {
+    let readme = include_str!("../../../README.md");
+    let source = include_str!("../src/main.rs");
+    let code: Vec<&str> = source.lines().filter(|line| !line.starts_with("//!")).collect();
+    let code = code.join("\n");
+    assert!(
+        readme.contains(code.trim()),
+        "README.md does not show examples/axum-receiver/src/main.rs (without its //! lines)"
+    );
+}
