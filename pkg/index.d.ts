@@ -282,12 +282,22 @@ export declare class WebhookDuplicateError extends Error {
 }
 
 /** An in-process, bounded LRU store with a TTL per id (at most `max` ids, default 100,000). */
-export declare function memoryStore(options?: { max?: number; clock?: () => number }): DedupeStore & {
+export declare function memoryStore(options?: { max?: number; clock?: () => number }): MemoryStore;
+
+/** What `memoryStore` returns: synchronous, with the number of ids it holds. */
+export interface MemoryStore {
   readonly kind: "memory";
   seen(id: string, ttlSeconds?: number): boolean;
   forget(id: string): void;
   readonly size: number;
-};
+}
+
+/** What the asynchronous stores (`redisStore`, `kvStore`, `durableObjectStore`) return. */
+export interface AsyncStore<Kind extends string> {
+  readonly kind: Kind;
+  seen(id: string, ttlSeconds?: number): Promise<boolean>;
+  forget(id: string): Promise<void>;
+}
 
 /** A connected client of the `redis` (node-redis v4+) or `ioredis` package. */
 export type RedisClientLike =
@@ -295,11 +305,7 @@ export type RedisClientLike =
   | { call(command: string, ...args: string[]): Promise<unknown> };
 
 /** Redis: `SET <prefix><id> 1 NX EX <ttl>`, atomic across processes. */
-export declare function redisStore(client: RedisClientLike, options?: { prefix?: string }): DedupeStore & {
-  readonly kind: "redis";
-  seen(id: string, ttlSeconds?: number): Promise<boolean>;
-  forget(id: string): Promise<void>;
-};
+export declare function redisStore(client: RedisClientLike, options?: { prefix?: string }): AsyncStore<"redis">;
 
 /** A Workers KV namespace binding. */
 export interface KVNamespaceLike {
@@ -309,11 +315,7 @@ export interface KVNamespaceLike {
 }
 
 /** Cloudflare Workers KV. Best-effort, NOT atomic: KV has no compare-and-set and is eventually consistent. */
-export declare function kvStore(namespace: KVNamespaceLike, options?: { prefix?: string }): DedupeStore & {
-  readonly kind: "kv";
-  seen(id: string, ttlSeconds?: number): Promise<boolean>;
-  forget(id: string): Promise<void>;
-};
+export declare function kvStore(namespace: KVNamespaceLike, options?: { prefix?: string }): AsyncStore<"kv">;
 
 /** A Durable Object namespace binding whose class is `DedupeDurableObject`. */
 export interface DurableObjectNamespaceLike {
@@ -325,11 +327,7 @@ export interface DurableObjectNamespaceLike {
 export declare function durableObjectStore(
   namespace: DurableObjectNamespaceLike,
   options?: { shards?: number; name?: string },
-): DedupeStore & {
-  readonly kind: "durable-object";
-  seen(id: string, ttlSeconds?: number): Promise<boolean>;
-  forget(id: string): Promise<void>;
-};
+): AsyncStore<"durable-object">;
 
 /** The Durable Object class behind `durableObjectStore`: export it from your Worker and bind it. */
 export declare class DedupeDurableObject {
