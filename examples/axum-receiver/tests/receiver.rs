@@ -123,7 +123,10 @@ fn the_axum_example_accepts_signed_deliveries_and_rejects_tampered_ones() -> Tes
 fn the_top_level_readme_shows_this_example() {
     let readme = include_str!("../../../README.md");
     let source = include_str!("../src/main.rs");
-    let code: Vec<&str> = source.lines().filter(|line| !line.starts_with("//!")).collect();
+    let code: Vec<&str> = source
+        .lines()
+        .filter(|line| !line.starts_with("//!"))
+        .collect();
     let code = code.join("\n");
     assert!(
         readme.contains(code.trim()),
