@@ -202,7 +202,7 @@ const kForget = Symbol("formhook.forget");
  * parsing. Sets `request.webhook` and, with `dedupe`, `request.webhookId`; failures get 400
  * `{ error: { code, message } }`, duplicates 200 `{ ok, duplicate, id }`.
  */
-export function fastifyVerifier(scope, pluginOptions, done) {
+function fastifyPlugin(scope, pluginOptions, done) {
   const { scheme, secrets, ...rest } = pluginOptions ?? {};
   const { verifier, dedupe, options, limit } = setup(scheme, secrets, rest);
   scope.removeAllContentTypeParsers();
@@ -233,6 +233,13 @@ export function fastifyVerifier(scope, pluginOptions, done) {
   }
   done();
 }
-// Fastify's own marker (what `fastify-plugin` sets): apply to the registering scope.
-fastifyVerifier[Symbol.for("skip-override")] = true;
-fastifyVerifier[Symbol.for("fastify.display-name")] = "formhook";
+
+// Fastify's own markers (what `fastify-plugin` sets): apply to the registering scope. Set inside a
+// pure call so bundlers can still drop the plugin from apps that do not use it.
+function markAsFastifyPlugin(plugin) {
+  plugin[Symbol.for("skip-override")] = true;
+  plugin[Symbol.for("fastify.display-name")] = "formhook";
+  return plugin;
+}
+
+export const fastifyVerifier = /* @__PURE__ */ markAsFastifyPlugin(fastifyPlugin);
