@@ -29,40 +29,62 @@ function checkTtl(ttlSeconds) {
 }
 
 /**
- * An in-process store: a Map in insertion order, bounded (the least recently seen id goes first)
- * and with a TTL per id. Atomic within one process; use Redis or a Durable Object when several
- * processes receive.
- * @param options.max ids kept at most (default 100,000; about 10 MB)
+ * An in-process store: a Map from id to a node of a doubly linked list in order of last sight,
+ * bounded (the least recently seen id goes first) and with a TTL per id. Every operation is O(1).
+ * Atomic within one process; use Redis or a Durable Object when several processes receive.
+ * @param options.max ids kept at most (default 100,000; about 15 MB)
  * @param options.clock milliseconds since the epoch (default Date.now), for tests
  */
 export function memoryStore({ max = 100_000, clock = Date.now } = {}) {
   if (!Number.isInteger(max) || max <= 0) throw new FormhookError("max must be a positive integer", "invalid_store");
-  const expiries = new Map();
+  // Evicting by walking a Map from its start is slow once many entries were deleted there (the
+  // walk skips every deleted slot until the table is rebuilt), so the order lives in a list.
+  const nodes = new Map();
+  let oldest; // the least recently seen node
+  let newest;
+  const unlink = (node) => {
+    if (node.older) node.older.newer = node.newer;
+    else oldest = node.newer;
+    if (node.newer) node.newer.older = node.older;
+    else newest = node.older;
+    node.older = node.newer = undefined;
+  };
+  const append = (node) => {
+    node.older = newest;
+    if (newest) newest.newer = node;
+    else oldest = node;
+    newest = node;
+  };
+  const remove = (node) => {
+    unlink(node);
+    nodes.delete(node.id);
+  };
   return {
     kind: "memory",
     seen(id, ttlSeconds = DEFAULT_DEDUPE_TTL) {
       checkId(id);
       checkTtl(ttlSeconds);
       const now = clock();
-      const expires = expiries.get(id);
-      expiries.delete(id);
-      if (expires !== undefined && expires > now) {
-        expiries.set(id, expires); // most recently seen: last to be evicted
+      const known = nodes.get(id);
+      if (known !== undefined && known.expires > now) {
+        unlink(known); // most recently seen: last to be evicted
+        append(known);
         return true;
       }
-      expiries.set(id, now + ttlSeconds * 1000);
-      // Map iterates in insertion order, so the first key is the least recently seen.
-      for (const [oldest, oldestExpiry] of expiries) {
-        if (expiries.size <= max && oldestExpiry > now) break;
-        expiries.delete(oldest);
-      }
+      if (known !== undefined) remove(known);
+      const node = { id, expires: now + ttlSeconds * 1000, older: undefined, newer: undefined };
+      nodes.set(id, node);
+      append(node);
+      // Drop what expired at the old end, then whatever exceeds the bound.
+      while (oldest !== node && (oldest.expires <= now || nodes.size > max)) remove(oldest);
       return false;
     },
     forget(id) {
-      expiries.delete(id);
+      const node = nodes.get(id);
+      if (node !== undefined) remove(node);
     },
     get size() {
-      return expiries.size;
+      return nodes.size;
     },
   };
 }

@@ -176,6 +176,20 @@ for (const [name, api] of [["node ESM", esm], ["node CJS", cjs], ["browser", bro
       assert.equal(store.seen("d"), true);
     });
 
+    test("under churn (10× max new ids) it holds exactly the last `max` ids", () => {
+      const max = 1000;
+      const store = api.memoryStore({ max });
+      for (let i = 0; i < 10 * max; i++) assert.equal(store.seen(`id_${i}`, 60), false);
+      assert.equal(store.size, max);
+      for (let i = 10 * max - 1; i >= 9 * max; i--) assert.equal(store.seen(`id_${i}`, 60), true, `id_${i}`);
+      assert.equal(store.seen(`id_${9 * max - 1}`, 60), false, "the one before them was evicted");
+      store.forget(`id_${9 * max - 1}`);
+      for (let i = 0; i < max; i++) store.forget(`id_${9 * max + i}`);
+      assert.equal(store.size, 0);
+      assert.equal(store.seen("again", 60), false);
+      assert.equal(store.seen("again", 60), true);
+    });
+
     test("expired ids are dropped before live ones", () => {
       let now = 0;
       const store = api.memoryStore({ max: 2, clock: () => now });
