@@ -193,9 +193,10 @@ export function durableObjectStore(namespace, { shards = 1, name = "formhook-ded
  */
 export class DedupeDurableObject {
   #storage;
-  // Ids answered by this instance, checked and set synchronously before any await, so two
-  // requests for one id can never both see it as new, whatever the runtime interleaves.
-  #recent = new Map();
+  // Ids whose check is in flight, tested and added synchronously before any await: a second
+  // request for the same id is a duplicate even if the runtime interleaves the two. Once the
+  // first one's write is done, storage (strongly consistent inside the object) answers.
+  #pending = new Set();
 
   constructor(state) {
     this.#storage = state.storage;
@@ -211,26 +212,24 @@ export class DedupeDurableObject {
     const { op, id, ttl } = body ?? {};
     if (typeof id !== "string" || id === "") return new Response("bad id", { status: 400 });
     const key = `seen:${id}`;
-    const now = Date.now();
     if (op === "forget") {
-      this.#recent.delete(key);
       await this.#storage.delete(key);
       return Response.json({ ok: true });
     }
     if (op !== "seen" || !Number.isInteger(ttl) || ttl <= 0) return new Response("bad op", { status: 400 });
-    const cached = this.#recent.get(key);
-    if (cached !== undefined && cached > now) return Response.json({ seen: true });
-    const expires = now + ttl * 1000;
-    this.#recent.set(key, expires);
-    if (this.#recent.size > 10_000) this.#recent.delete(this.#recent.keys().next().value);
-    const stored = await this.#storage.get(key);
-    if (typeof stored === "number" && stored > now) {
-      this.#recent.set(key, stored);
-      return Response.json({ seen: true });
+    if (this.#pending.has(key)) return Response.json({ seen: true });
+    this.#pending.add(key);
+    try {
+      const now = Date.now();
+      const stored = await this.#storage.get(key);
+      if (typeof stored === "number" && stored > now) return Response.json({ seen: true });
+      const expires = now + ttl * 1000;
+      await this.#storage.put(key, expires);
+      if ((await this.#storage.getAlarm()) === null) await this.#storage.setAlarm(expires);
+      return Response.json({ seen: false });
+    } finally {
+      this.#pending.delete(key);
     }
-    await this.#storage.put(key, expires);
-    if ((await this.#storage.getAlarm()) === null) await this.#storage.setAlarm(expires);
-    return Response.json({ seen: false });
   }
 
   /** Removes expired ids; re-arms for the next expiry while any remain. */
@@ -244,7 +243,6 @@ export class DedupeDurableObject {
     }
     // delete() takes at most 128 keys at a time.
     for (let i = 0; i < expired.length; i += 128) await this.#storage.delete(expired.slice(i, i + 128));
-    for (const [key, expires] of this.#recent) if (expires <= now) this.#recent.delete(key);
     if (next !== Infinity) await this.#storage.setAlarm(next);
   }
 }
