@@ -32,7 +32,7 @@ function checkTtl(ttlSeconds) {
  * An in-process store: a Map from id to a node of a doubly linked list in order of last sight,
  * bounded (the least recently seen id goes first) and with a TTL per id. Every operation is O(1).
  * Atomic within one process; use Redis or a Durable Object when several processes receive.
- * @param options.max ids kept at most (default 100,000; about 15 MB)
+ * @param options.max ids kept at most (default 100,000: about 17 MB with 28-character ids)
  * @param options.clock milliseconds since the epoch (default Date.now), for tests
  */
 export function memoryStore({ max = 100_000, clock = Date.now } = {}) {
