@@ -189,20 +189,184 @@ export declare function listSchemes(): Array<{
 /** The bytes of a payload, without copying views (their `byteOffset` is kept). */
 export declare function toBytes(payload: Payload): Uint8Array;
 
-/** Verifies a Fetch `Request` (Next.js App Router, Workers, Deno, Bun) and returns its body and parsed JSON. */
+/** The secrets argument: one secret, raw key bytes, or several during a rotation. */
+export type Secrets = string | Uint8Array | Array<string | Uint8Array>;
+
+/** Options of the receiving helpers (`verifyRequest`, `expressVerifier` and the adapters). */
+export interface ReceiveOptions extends SchemeOptions {
+  /** The clock to check timestamps against: a Date or Unix seconds; default `Date.now()`. */
+  now?: Date | number;
+  /**
+   * Remember verified message ids and report repeats as duplicates (code `duplicate`). The store
+   * is consulted only after the signature verified.
+   */
+  dedupe?: DedupeStore | DedupeOptions;
+  /** Adapters that read the body themselves: refuse larger bodies with 413 `body_too_large` (default 1 MiB). */
+  limit?: number;
+}
+
+/** A verified request. With `dedupe`, also the message id and a way to release it. */
+export interface Received {
+  /** The body as received. */
+  payload: Uint8Array;
+  /** The parsed JSON body, or undefined if the body is empty or not JSON. */
+  data: any;
+  /** The message id the dedupe store recorded (only with `dedupe`). */
+  id?: string;
+  /** Releases the id again so the sender's retry is handled: call it when processing failed. */
+  forget?: () => Promise<void>;
+}
+
+/** Verifies a Fetch `Request` (Next.js App Router, Workers, Deno, Bun) and returns its body and parsed JSON. With `dedupe`, throws `WebhookDuplicateError` for a repeat. */
 export declare function verifyRequest(
   request: Request,
   scheme: SchemeName | Webhook,
-  secrets?: string | Uint8Array | Array<string | Uint8Array>,
-  options?: SchemeOptions & { now?: Date | number },
-): Promise<{ payload: Uint8Array; data: unknown }>;
+  secrets?: Secrets,
+  options?: ReceiveOptions,
+): Promise<Received>;
+export declare function verifyRequest(request: Request, webhook: Webhook, options: ReceiveOptions): Promise<Received>;
 
-/** Express middleware; mount after `express.raw({ type: "*\/*" })`. Sets `req.webhook`; failures get 400 `{error:{code,message}}`. */
+/**
+ * Express middleware; mount after `express.raw({ type: "*\/*" })`. Sets `req.webhook` (and `req.webhookId` with
+ * `dedupe`); failures get 400 `{error:{code,message}}`, duplicates 200 `{ok, duplicate, id}` without the handler.
+ */
 export declare function expressVerifier(
   scheme: SchemeName | Webhook,
-  secrets?: string | Uint8Array | Array<string | Uint8Array>,
-  options?: SchemeOptions,
+  secrets?: Secrets,
+  options?: ReceiveOptions,
 ): (req: any, res: any, next: (err?: unknown) => void) => void;
+export declare function expressVerifier(webhook: Webhook, options: ReceiveOptions): (req: any, res: any, next: (err?: unknown) => void) => void;
+
+/** Verifies a Node `IncomingMessage` (Next.js Pages Router with `bodyParser: false`, `node:http`), reading its raw body. */
+export declare function verifyNodeRequest(
+  req: any,
+  scheme: SchemeName | Webhook,
+  secrets?: Secrets,
+  options?: ReceiveOptions,
+): Promise<Received>;
+
+/** A Next.js Pages Router API handler (or a `node:http` handler). */
+export type NodeHandler = (req: any, res: any) => unknown;
+
+/**
+ * Wraps a Next.js Pages Router API route (export `config = { api: { bodyParser: false } }`). The handler sees
+ * `req.webhook`, `req.webhookPayload`, `req.webhookId`; failures get 400, duplicates 200 without calling it.
+ */
+export declare function nextPagesVerifier(
+  scheme: SchemeName | Webhook,
+  secrets?: Secrets,
+  options?: ReceiveOptions,
+): (handler: NodeHandler) => NodeHandler;
+
+/** Hono middleware: sets `c.get("webhook")`, `c.get("webhookPayload")`, `c.get("webhookId")`. */
+export declare function honoVerifier(
+  scheme: SchemeName | Webhook,
+  secrets?: Secrets,
+  options?: ReceiveOptions,
+): (c: any, next: () => Promise<void>) => Promise<Response | void>;
+
+/** Koa middleware reading the raw stream: sets `ctx.state.webhook`, `ctx.state.webhookPayload`, `ctx.state.webhookId`. */
+export declare function koaVerifier(
+  scheme: SchemeName | Webhook,
+  secrets?: Secrets,
+  options?: ReceiveOptions,
+): (ctx: any, next: () => Promise<unknown>) => Promise<void>;
+
+/** Options of the Fastify plugin: the scheme and secrets plus the usual options. */
+export interface FastifyVerifierOptions extends ReceiveOptions {
+  scheme: SchemeName | Webhook;
+  secrets?: Secrets;
+}
+
+/**
+ * Fastify plugin (applies to the scope it is registered in): keeps bodies as bytes, verifies in
+ * `preHandler`, sets `request.webhook` and `request.webhookId`.
+ */
+export declare function fastifyVerifier(scope: any, options: FastifyVerifierOptions, done: (err?: Error) => void): void;
+
+/** Five days in seconds: the default dedupe TTL, the sender's whole retry window. */
+export declare const DEFAULT_DEDUPE_TTL: number;
+
+/**
+ * Where verified message ids are remembered. `seen` records `id` for `ttlSeconds` and answers
+ * whether it was already there, in one atomic step (except `kvStore`, which is best-effort).
+ */
+export interface DedupeStore {
+  seen(id: string, ttlSeconds: number): boolean | Promise<boolean>;
+  /** Removes `id` (its handler failed, so a retry must be processed). */
+  forget?(id: string): void | Promise<void>;
+}
+
+export interface DedupeOptions {
+  store: DedupeStore;
+  /** Seconds an id is remembered; default `DEFAULT_DEDUPE_TTL` (5 days). */
+  ttl?: number;
+  /** The id to deduplicate on; default the `webhook-id`, `svix-id`, `x-github-delivery` or `x-shopify-webhook-id` header. */
+  key?: (message: { headers: HeadersLike; payload: Uint8Array; data: any }) => string | Promise<string>;
+}
+
+/** Thrown by `verifyRequest` / `verifyNodeRequest` with `dedupe` for a verified message whose id was already seen: answer 200. */
+export declare class WebhookDuplicateError extends Error {
+  constructor(id: string);
+  readonly name: "WebhookDuplicateError";
+  readonly code: "duplicate";
+  readonly id: string;
+}
+
+/** An in-process, bounded LRU store with a TTL per id (at most `max` ids, default 100,000). */
+export declare function memoryStore(options?: { max?: number; clock?: () => number }): MemoryStore;
+
+/** What `memoryStore` returns: synchronous, with the number of ids it holds. */
+export interface MemoryStore {
+  readonly kind: "memory";
+  seen(id: string, ttlSeconds?: number): boolean;
+  forget(id: string): void;
+  readonly size: number;
+}
+
+/** What the asynchronous stores (`redisStore`, `kvStore`, `durableObjectStore`) return. */
+export interface AsyncStore<Kind extends string> {
+  readonly kind: Kind;
+  seen(id: string, ttlSeconds?: number): Promise<boolean>;
+  forget(id: string): Promise<void>;
+}
+
+/** A connected client of the `redis` (node-redis v4+) or `ioredis` package. */
+export type RedisClientLike =
+  | { sendCommand(args: string[]): Promise<unknown> }
+  | { call(command: string, ...args: string[]): Promise<unknown> };
+
+/** Redis: `SET <prefix><id> 1 NX EX <ttl>`, atomic across processes. */
+export declare function redisStore(client: RedisClientLike, options?: { prefix?: string }): AsyncStore<"redis">;
+
+/** A Workers KV namespace binding. */
+export interface KVNamespaceLike {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/** Cloudflare Workers KV. Best-effort, NOT atomic: KV has no compare-and-set and is eventually consistent. */
+export declare function kvStore(namespace: KVNamespaceLike, options?: { prefix?: string }): AsyncStore<"kv">;
+
+/** A Durable Object namespace binding whose class is `DedupeDurableObject`. */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): any;
+  get(id: any): { fetch(input: string, init?: RequestInit): Promise<Response> };
+}
+
+/** Atomic store on Cloudflare: ids live in `DedupeDurableObject` instances (`shards` of them, default 1). */
+export declare function durableObjectStore(
+  namespace: DurableObjectNamespaceLike,
+  options?: { shards?: number; name?: string },
+): AsyncStore<"durable-object">;
+
+/** The Durable Object class behind `durableObjectStore`: export it from your Worker and bind it. */
+export declare class DedupeDurableObject {
+  constructor(state: { storage: any }, env?: unknown);
+  fetch(request: Request): Promise<Response>;
+  alarm(): Promise<void>;
+}
 
 /** Installs a wasm-bindgen backend; used by the package's own entry points. */
 export declare function setBackend(glue: unknown): void;

@@ -4,7 +4,9 @@
 //! ## In scope
 //! - Signing and verifying webhooks: Standard Webhooks v1, GitHub, GudForm, plain hex, Typeform,
 //!   Shopify, Stripe and Slack ([`signature`]), with secrets ([`secret`]); Standard Webhooks'
-//!   asymmetric `v1a` with ed25519 keys (`ed25519`, the default `ed25519` feature).
+//!   asymmetric `v1a` with ed25519 keys (`ed25519`, the default `ed25519` feature); a receiver's
+//!   one-call [`Verifier`] over `http::HeaderMap` (feature `http`) or `(name, value)` pairs
+//!   ([`verifier`]).
 //! - Parsing form bodies: urlencoded, JSON objects, multipart with files ([`form`]).
 //! - Building event payloads in the canonical, flat and answers shapes ([`event`]).
 //! - The retry and delivery policy as pure functions ([`retry`]); the delivery lifecycle:
@@ -35,9 +37,11 @@ pub mod retry;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod verifier;
 
 pub use mac::HmacKey;
 pub use secret::{Secret, SecretError};
 pub use signature::{
     sign, verify, AsKey, Key, KeyRef, Scheme, SignatureHeaders, VerifyError, DEFAULT_TOLERANCE_SECS,
 };
+pub use verifier::{HeaderLookup, Verifier};

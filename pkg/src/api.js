@@ -4,8 +4,11 @@
 // fastest.
 
 import { ed25519Backend, isEd25519Key } from "./ed25519.js";
+import { FormhookError, WebhookVerificationError } from "./errors.js";
+import { checkDuplicate, dedupeConfig, WebhookDuplicateError } from "./dedupe.js";
 
 export { generateKeyPair, setEd25519Backend } from "./ed25519.js";
+export { FormhookError, WebhookVerificationError };
 
 let wasm;
 let schemes;
@@ -14,24 +17,6 @@ let schemes;
 export function setBackend(glue) {
   wasm = glue;
   schemes = undefined;
-}
-
-/** Thrown when a webhook fails verification; `code` is stable, `message` matches standardwebhooks'. */
-export class WebhookVerificationError extends Error {
-  constructor(message, code = "verification_failed") {
-    super(message);
-    this.name = "WebhookVerificationError";
-    this.code = code;
-  }
-}
-
-/** Thrown for misuse: a bad secret, an unknown scheme, a payload of the wrong type. */
-export class FormhookError extends Error {
-  constructor(message, code) {
-    super(message);
-    this.name = "FormhookError";
-    this.code = code;
-  }
 }
 
 function errorFromId(id, ErrorClass) {
@@ -99,7 +84,7 @@ export function toBytes(payload) {
 
 // One header from a Fetch `Headers`, a Map, or a plain record (Node's lowercase
 // IncomingHttpHeaders, or any casing). Repeated values are joined with `separator`.
-function readHeader(headers, name, separator) {
+export function readHeader(headers, name, separator) {
   if (!headers || !name) return undefined;
   let value;
   if (typeof headers.get === "function") {
@@ -255,25 +240,54 @@ export function generateSecret(bytes = 32) {
   return callWasm(() => wasm.generateSecret(random));
 }
 
-function verifierFor(schemeOrWebhook, secrets, options) {
+export function verifierFor(schemeOrWebhook, secrets, options) {
   if (schemeOrWebhook instanceof Webhook) {
     return { verify: (payload, headers, o) => schemeOrWebhook.verify(payload, headers, { ...o, jsonParse: false }) };
   }
   return createVerifier(schemeOrWebhook, secrets, options);
 }
 
+// `verifyRequest(request, webhook, { dedupe })`: with a Webhook instance there are no secrets, so
+// a plain object in their place is the options.
+export function argumentsOf(schemeOrWebhook, secrets, options) {
+  if (schemeOrWebhook instanceof Webhook && secrets && typeof secrets === "object" && !Array.isArray(secrets) && !(secrets instanceof Uint8Array)) {
+    return { secrets: undefined, options: secrets };
+  }
+  return { secrets, options: options ?? {} };
+}
+
+const nothingToForget = async () => {};
+
+/**
+ * Verifies, parses, and only then asks the dedupe store: a request that fails verification never
+ * reaches the store. Returns `{ data, id, duplicate, forget }`.
+ */
+export async function receive(verifier, dedupe, payload, headers, options) {
+  verifier.verify(payload, headers, options);
+  const data = tryParse(payload);
+  if (!dedupe) return { data, id: undefined, duplicate: false, forget: nothingToForget };
+  const { id, duplicate, forget } = await checkDuplicate(dedupe, { headers, payload, data, readHeader });
+  return { data, id, duplicate, forget };
+}
+
 /**
  * Verifies a Fetch API `Request` (Next.js App Router, Workers, Deno, Bun) and returns
  * `{ payload, data }`: the raw bytes and the parsed JSON (undefined if the body is not JSON).
  * Usage: `await verifyRequest(request, "standard-webhooks", secret)` or `verifyRequest(request, webhook)`.
+ * With `{ dedupe: store }` it also returns `id` and `forget()`, and throws `WebhookDuplicateError`
+ * (code `duplicate`) for an id the store has seen: answer it 200 without processing it again.
  */
-export async function verifyRequest(request, schemeOrWebhook, secrets, options = {}) {
+export async function verifyRequest(request, schemeOrWebhook, secretsOrOptions, maybeOptions) {
+  const { secrets, options } = argumentsOf(schemeOrWebhook, secretsOrOptions, maybeOptions);
+  const verifier = verifierFor(schemeOrWebhook, secrets, options);
+  const dedupe = dedupeConfig(options.dedupe);
   const payload = new Uint8Array(await request.arrayBuffer());
-  verifierFor(schemeOrWebhook, secrets, options).verify(payload, request.headers, options);
-  return { payload, data: tryParse(payload) };
+  const { data, id, duplicate, forget } = await receive(verifier, dedupe, payload, request.headers, options);
+  if (duplicate) throw new WebhookDuplicateError(id);
+  return dedupe ? { payload, data, id, forget } : { payload, data };
 }
 
-function tryParse(bytes) {
+export function tryParse(bytes) {
   try {
     return bytes.length === 0 ? undefined : JSON.parse(decoder.decode(bytes));
   } catch {
@@ -282,25 +296,51 @@ function tryParse(bytes) {
 }
 
 /**
+ * Keeps a Node response's dedupe id only if the handler answered 2xx: on any other status, or a
+ * connection closed before the answer, the id is released so the sender's retry is handled.
+ */
+export function releaseUnlessOk(res, forget) {
+  res.once("close", () => {
+    if (!res.writableFinished || res.statusCode < 200 || res.statusCode >= 300) {
+      // Nothing to report to: the answer is already gone. The store's TTL is the backstop.
+      forget().catch(() => {});
+    }
+  });
+}
+
+/**
  * Express middleware; mount after `express.raw({ type: "*\/*" })` so the body stays bytes.
  * On success `req.webhook` holds the parsed JSON and `next()` runs; on failure it answers
  * 400 `{ error: { code, message } }` (500 if the body was already parsed as something else).
+ * With `{ dedupe: store }` a verified id seen before is answered 200 `{ ok, duplicate, id }` and
+ * the handler does not run; an id whose handler answers non-2xx is released again.
  */
-export function expressVerifier(schemeOrWebhook, secrets, options = {}) {
+export function expressVerifier(schemeOrWebhook, secretsOrOptions, maybeOptions) {
+  const { secrets, options } = argumentsOf(schemeOrWebhook, secretsOrOptions, maybeOptions);
   const verifier = verifierFor(schemeOrWebhook, secrets, options);
+  const dedupe = dedupeConfig(options.dedupe);
   return function formhookVerify(req, res, next) {
     if (!(req.body instanceof Uint8Array)) {
       res.status(500).json({ error: { code: "body_not_raw", message: "mount express.raw() before the formhook verifier so the body stays bytes" } });
       return;
     }
-    try {
-      verifier.verify(req.body, req.headers, options);
-    } catch (e) {
-      if (!(e instanceof WebhookVerificationError)) return next(e);
-      res.status(400).json({ error: { code: e.code, message: e.message } });
-      return;
-    }
-    req.webhook = tryParse(req.body);
-    next();
+    receive(verifier, dedupe, req.body, req.headers, options).then(
+      ({ data, id, duplicate, forget }) => {
+        if (duplicate) {
+          res.status(200).json({ ok: true, duplicate: true, id });
+          return;
+        }
+        req.webhook = data;
+        if (dedupe) {
+          req.webhookId = id;
+          releaseUnlessOk(res, forget);
+        }
+        next();
+      },
+      (e) => {
+        if (!(e instanceof WebhookVerificationError)) return next(e);
+        res.status(400).json({ error: { code: e.code, message: e.message } });
+      },
+    );
   };
 }

@@ -1,7 +1,7 @@
 // Standard Webhooks `v1a` (ed25519) in JavaScript: which wasm a key set needs, and loading the
 // ed25519 wasm only for those who use whpk_/whsk_ keys. The HMAC-only wasm stays small (≤ 16 KB
 // gzipped); the ed25519 one is a superset (every scheme plus v1a), so one key set lives in one wasm.
-import { FormhookError } from "./api.js";
+import { FormhookError } from "./errors.js";
 
 let ed25519;
 let loadEd25519;

@@ -14,4 +14,4 @@ function decodeBase64(text) {
 glue.initSync({ module: decodeBase64(wasmBase64) });
 setBackend(glue);
 
-export * from "./api.js";
+export * from "./public.js";

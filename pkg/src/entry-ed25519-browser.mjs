@@ -11,4 +11,4 @@ glue.initSync({ module: bytes });
 setBackend(glue);
 setEd25519Backend(glue);
 
-export * from "./api.js";
+export * from "./public.js";

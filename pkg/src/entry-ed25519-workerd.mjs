@@ -9,4 +9,4 @@ glue.initSync({ module: wasmModule });
 setBackend(glue);
 setEd25519Backend(glue);
 
-export * from "./api.js";
+export * from "./public.js";

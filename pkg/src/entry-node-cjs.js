@@ -13,4 +13,4 @@ setEd25519Backend(() => {
   return ed25519Glue;
 });
 
-export * from "./api.js";
+export * from "./public.js";

@@ -12,4 +12,4 @@ setEd25519Backend(() => {
   return ed25519Glue;
 });
 
-export * from "./api.js";
+export * from "./public.js";

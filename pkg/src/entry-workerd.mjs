@@ -6,4 +6,4 @@ import { setBackend } from "./api.js";
 glue.initSync({ module: wasmModule });
 setBackend(glue);
 
-export * from "./api.js";
+export * from "./public.js";

@@ -845,7 +845,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       assert.deepEqual(cjs, esm);
       assert.deepEqual(browser, esm);
       const dts = readFileSync(new URL("../index.d.ts", import.meta.url), "utf8");
-      const declared = [...dts.matchAll(/export declare (?:class|function) (\w+)/g)].map((m) => m[1]).sort();
+      const declared = [...new Set([...dts.matchAll(/export declare (?:class|function|const) (\w+)/g)].map((m) => m[1]))].sort(); // overloads declare a name twice
       assert.deepEqual(declared, esm);
     });
   });

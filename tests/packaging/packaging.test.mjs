@@ -1,16 +1,17 @@
 // Packaging proof: `npm pack` of pkg/, installed into a fresh directory, used by real consumers:
-// Node CJS and ESM, Express, Next.js (next build + next start), a Worker in workerd, an esbuild
-// bundle in Chromium, and TypeScript (nodenext and bundler). publint and attw check the tarball.
+// Node CJS and ESM, Express, Hono, Fastify, Koa, Express with Redis dedupe (a real redis-server),
+// Next.js (next build + next start; App and Pages Router), a Worker in workerd, an esbuild bundle
+// in Chromium, and TypeScript (nodenext and bundler). publint and attw check the tarball.
 // FORMHOOK_SKIP_NEXT=1 skips the slow Next.js build (CI runs it).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { createServer as netServer } from "node:net";
+import { connect, createServer as netServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -23,8 +24,8 @@ let work;
 let tarball;
 let formhook; // the installed package, loaded from the consumer directory
 
-const run = (cmd, args, options = {}) =>
-  execFileSync(cmd, args, { cwd: work, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...options.env }, timeout: options.timeout ?? 300_000, ...options });
+const run = (cmd, args, { env, timeout, ...options } = {}) =>
+  execFileSync(cmd, args, { cwd: work, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env }, timeout: timeout ?? 300_000, ...options });
 const bin = (name) => join(work, "node_modules", ".bin", name);
 
 async function freePort() {
@@ -137,6 +138,35 @@ test("Express with express.raw and expressVerifier, over real HTTP", () => {
   assert.match(run("node", ["apps/express/check.mjs"]), /express ok/);
 });
 
+for (const adapter of ["hono", "fastify", "koa"]) {
+  test(`${adapter} adapter over real HTTP: signed 200, repeat 200 duplicate, tampered 400, 20 parallel copies handled once`, () => {
+    assert.match(run("node", [`apps/${adapter}/check.mjs`]), new RegExp(`${adapter} ok`));
+  });
+}
+
+test("dedupe across two Express instances sharing a real redis-server", async () => {
+  const port = await freePort();
+  const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  try {
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const ready = await new Promise((resolve) => {
+        const socket = connect(port, "127.0.0.1", () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.once("error", () => resolve(false));
+      });
+      if (ready) break;
+      if (Date.now() > until || redis.exitCode !== null) assert.fail("redis-server did not start");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(run("node", ["apps/dedupe/check.mjs"], { env: { REDIS_URL: `redis://127.0.0.1:${port}` } }), /dedupe ok/);
+  } finally {
+    redis.kill("SIGTERM");
+  }
+});
+
 test("TypeScript: tsc --noEmit with nodenext (ESM and CJS) and bundler resolution", () => {
   for (const config of ["apps/types/tsconfig.json", "apps/types/tsconfig.bundler.json"]) {
     try {
@@ -198,7 +228,26 @@ test("a Cloudflare Worker in workerd verifying v1a (ed25519) through formhook/ed
   }
 });
 
-test("Next.js App Router route handlers (next build, next start): Node and Edge runtimes", { skip: process.env.FORMHOOK_SKIP_NEXT ? "FORMHOOK_SKIP_NEXT is set" : false, timeout: 600_000 }, async () => {
+test("dedupe in workerd: a Durable Object (atomic, 20 parallel copies handled once) and Workers KV (repeats)", async () => {
+  const port = await freePort();
+  const persist = join(work, "wrangler-dedupe-state");
+  const worker = await serve(NODE22, [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false", "--persist-to", persist, "--var", `WEBHOOK_SECRET:${SECRET}`], `http://127.0.0.1:${port}/`, {}, join(work, "apps", "worker-dedupe"));
+  try {
+    const { checkReceiver } = await import(pathToFileURL(join(work, "apps", "receiver-check.mjs")).href);
+    await checkReceiver(`http://127.0.0.1:${port}/`, SECRET, "durable-object");
+    const body = JSON.stringify({ type: "form.submission.created" });
+    const headers = { ...signed(body), "webhook-id": "msg_kv" };
+    headers["webhook-signature"] = new formhook.Webhook(SECRET).sign("msg_kv", Number(headers["webhook-timestamp"]), body);
+    const first = await fetch(`http://127.0.0.1:${port}/kv`, { method: "POST", body, headers });
+    assert.deepEqual([first.status, await first.json()], [200, { ok: true, type: "form.submission.created" }]);
+    const again = await fetch(`http://127.0.0.1:${port}/kv`, { method: "POST", body, headers });
+    assert.deepEqual([again.status, await again.json()], [200, { ok: true, duplicate: true, id: "msg_kv" }]);
+  } finally {
+    worker.stop();
+  }
+});
+
+test("Next.js route handlers (next build, next start): App Router on Node and Edge, Pages Router with bodyParser off", { skip: process.env.FORMHOOK_SKIP_NEXT ? "FORMHOOK_SKIP_NEXT is set" : false, timeout: 600_000 }, async () => {
   const app = join(work, "apps", "next");
   try {
     run(bin("next"), ["build"], { cwd: app, timeout: 600_000 });
@@ -210,6 +259,7 @@ test("Next.js App Router route handlers (next build, next start): Node and Edge 
   try {
     await checkEndpoint(`http://127.0.0.1:${port}/api/webhook`);
     await checkEndpoint(`http://127.0.0.1:${port}/api/edge`);
+    await checkEndpoint(`http://127.0.0.1:${port}/api/pages`);
   } finally {
     server.stop();
   }
@@ -218,7 +268,7 @@ test("Next.js App Router route handlers (next build, next start): Node and Edge 
 test("README shows the code these consumers run", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const npmReadme = readFileSync(join(ROOT, "pkg", "README.md"), "utf8");
-  for (const file of ["next/app/api/webhook/route.js", "express/server.mjs", "worker/index.mjs", "cjs/index.cjs"]) {
+  for (const file of ["next/app/api/webhook/route.js", "express/server.mjs", "worker/index.mjs", "cjs/index.cjs", "hono/server.mjs", "fastify/server.mjs", "koa/server.mjs", "next/pages/api/pages.js", "dedupe/server.mjs", "worker-dedupe/index.mjs"]) {
     const code = readFileSync(join(HERE, "apps", file), "utf8").trim();
     assert.ok(readme.includes(code), `README.md does not show apps/${file}`);
     if (file !== "cjs/index.cjs") assert.ok(npmReadme.includes(code), `pkg/README.md does not show apps/${file}`);

@@ -24,3 +24,51 @@ import { generateKeyPair, Webhook as Ed25519Webhook, type KeyPair } from "formho
 const pair: KeyPair = generateKeyPair();
 const v1a: string = new Ed25519Webhook(pair.secretKey).sign("msg_1", 1, "{}");
 new Ed25519Webhook([pair.publicKey, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]).verify("{}", { "webhook-id": "msg_1", "webhook-timestamp": "1", "webhook-signature": v1a });
+
+// Receivers: dedupe stores and adapters.
+import {
+  DEFAULT_DEDUPE_TTL,
+  WebhookDuplicateError,
+  memoryStore,
+  redisStore,
+  kvStore,
+  verifyRequest,
+  verifyNodeRequest,
+  expressVerifier,
+  honoVerifier,
+  koaVerifier,
+  nextPagesVerifier,
+  fastifyVerifier,
+  type DedupeStore,
+  type Received,
+} from "formhook";
+
+const memory = memoryStore({ max: 1000 });
+const first: boolean = memory.seen("msg_1", DEFAULT_DEDUPE_TTL);
+const custom: DedupeStore = { seen: async (id: string, ttl: number) => id.length > ttl };
+const redis = redisStore({ sendCommand: async (args: string[]) => args.length }, { prefix: "x:" });
+const ioredis = redisStore({ call: async (command: string, ...args: string[]) => command + args.join() });
+async function receive(request: Request): Promise<string | undefined> {
+  try {
+    const received: Received = await verifyRequest(request, "standard-webhooks", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", { dedupe: { store: custom, ttl: 3600 } });
+    await received.forget?.();
+    return received.id;
+  } catch (e) {
+    if (e instanceof WebhookDuplicateError) {
+      const code: "duplicate" = e.code;
+      return e.id + code;
+    }
+    throw e;
+  }
+}
+void receive;
+void verifyNodeRequest;
+expressVerifier(wh, { dedupe: memory });
+honoVerifier("github", "secret", { dedupe: redis, limit: 1024 });
+koaVerifier("standard-webhooks", ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], { dedupe: ioredis });
+nextPagesVerifier("github", "secret")((req, res) => res.end());
+void fastifyVerifier;
+void kvStore;
+console.log(first);
+// @ts-expect-error: a store needs seen()
+expressVerifier("github", "secret", { dedupe: { forget: () => {} } });
