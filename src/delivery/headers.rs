@@ -17,8 +17,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::decimal;
-use crate::mac::HmacKey;
-use crate::signature::{sign, HeaderNames, Scheme};
+use crate::signature::{sign, HeaderNames, Key, Scheme};
 
 /// The most custom headers an endpoint may have.
 pub const MAX_CUSTOM_HEADERS: usize = 20;
@@ -215,8 +214,8 @@ impl From<CustomHeaders> for alloc::collections::BTreeMap<String, String> {
 pub struct Attempt<'a> {
     /// The endpoint's scheme.
     pub scheme: Scheme,
-    /// The live signing keys, newest first (see [`SecretSet::live`](super::SecretSet::live)).
-    pub keys: &'a [HmacKey],
+    /// The live signing keys, newest first (see [`SecretSet::keys`](super::SecretSet::keys)).
+    pub keys: &'a [Key],
     /// The event id: stable across retries and replays, the receiver's idempotency key.
     pub message_id: &'a str,
     /// The event type's wire name.
@@ -272,9 +271,6 @@ impl core::error::Error for AttemptError {}
 /// The headers of one attempt, in order, names lowercase; custom headers that are reserved (or
 /// repeat a name already set) are dropped.
 pub fn attempt_headers(attempt: &Attempt<'_>) -> Result<Vec<(String, String)>, AttemptError> {
-    if attempt.keys.is_empty() {
-        return Err(AttemptError::NoSigningKey);
-    }
     let timestamp = decimal(attempt.timestamp);
     let signature = sign(
         attempt.scheme,
@@ -283,6 +279,10 @@ pub fn attempt_headers(attempt: &Attempt<'_>) -> Result<Vec<(String, String)>, A
         attempt.timestamp,
         attempt.payload,
     );
+    // No key that can sign (none live, or only public keys): nothing is sent unsigned.
+    if signature.is_empty() {
+        return Err(AttemptError::NoSigningKey);
+    }
     let pair = |name: &str, value: &str| (name.to_string(), value.to_string());
     let mut headers = Vec::with_capacity(10 + attempt.custom.len());
     headers.push(pair("content-type", "application/json"));
@@ -316,11 +316,11 @@ mod tests {
     use alloc::collections::BTreeMap;
     use alloc::vec;
 
-    fn key() -> HmacKey {
-        HmacKey::new(b"test secret").unwrap()
+    fn key() -> Key {
+        Key::Hmac(crate::mac::HmacKey::new(b"test secret").unwrap())
     }
 
-    fn attempt<'a>(scheme: Scheme, keys: &'a [HmacKey], custom: &'a CustomHeaders) -> Attempt<'a> {
+    fn attempt<'a>(scheme: Scheme, keys: &'a [Key], custom: &'a CustomHeaders) -> Attempt<'a> {
         Attempt {
             scheme,
             keys,

@@ -11,8 +11,7 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::mac::HmacKey;
-use crate::signature::Scheme;
+use crate::signature::{Key, Scheme};
 
 /// The longest grace period a rotation may give the older secrets: 30 days.
 pub const MAX_GRACE_SECONDS: u64 = 30 * 24 * 3600;
@@ -44,12 +43,76 @@ impl fmt::Debug for SigningSecret {
     }
 }
 
+/// Which kind of key a secret is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SecretKind {
+    /// A shared HMAC secret (`whsec_…`, or a provider's text): signs `v1` and every other scheme.
+    Hmac,
+    /// An ed25519 signing key (`whsk_…`): signs Standard Webhooks `v1a`.
+    Ed25519,
+}
+
+impl SigningSecret {
+    /// The kind of key this text is.
+    pub fn kind(&self) -> SecretKind {
+        if self.0.starts_with(crate::secret::SIGNING_KEY_PREFIX) {
+            SecretKind::Ed25519
+        } else {
+            SecretKind::Hmac
+        }
+    }
+}
+
+/// How an endpoint signs its deliveries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signing {
+    /// HMAC only (`v1`, or the endpoint's compatibility scheme). The default.
+    #[default]
+    Hmac,
+    /// Standard Webhooks `v1a` only: receivers need only the public key.
+    Ed25519,
+    /// Both `v1` and `v1a` entries in one header, for receivers moving from one to the other.
+    Both,
+}
+
+impl Signing {
+    /// Every mode.
+    pub const ALL: [Self; 3] = [Self::Hmac, Self::Ed25519, Self::Both];
+
+    /// The stable name (same as the serde form).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Hmac => "hmac",
+            Self::Ed25519 => "ed25519",
+            Self::Both => "both",
+        }
+    }
+
+    /// Whether secrets of `kind` sign in this mode.
+    pub const fn uses(self, kind: SecretKind) -> bool {
+        matches!(
+            (self, kind),
+            (Self::Hmac | Self::Both, SecretKind::Hmac)
+                | (Self::Ed25519 | Self::Both, SecretKind::Ed25519)
+        )
+    }
+
+    /// Whether `scheme` can sign in this mode: ed25519 is Standard Webhooks' `v1a` only.
+    pub fn fits(self, scheme: Scheme) -> bool {
+        self == Self::Hmac || scheme == Scheme::StandardWebhooks
+    }
+}
+
 /// One secret of a [`SecretSet`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretEntry {
     /// The secret.
     pub secret: SigningSecret,
-    /// When it stops signing (Unix ms); `None` while it is the newest.
+    /// When it was added (Unix ms).
+    #[serde(default)]
+    pub created_ms: u64,
+    /// When it stops signing (Unix ms); `None` while it is the newest of its kind.
     pub expires_ms: Option<u64>,
 }
 
@@ -59,34 +122,53 @@ impl SecretEntry {
     }
 }
 
-/// An endpoint's secrets, oldest first; the newest never expires.
+/// A public key an endpoint signs with, as receivers fetch it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedKey {
+    /// `whpk_…`.
+    pub public_key: String,
+    /// When its signing key was added (Unix ms).
+    pub created_ms: u64,
+    /// When it stops signing (Unix ms), during a rotation.
+    pub expires_ms: Option<u64>,
+}
+
+/// An endpoint's secrets, oldest first; the newest of each kind never expires.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SecretSet(Vec<SecretEntry>);
 
 impl SecretSet {
-    /// A set holding one secret.
-    pub fn new(first: SigningSecret) -> Self {
+    /// A set holding one secret, added at `now_ms`.
+    pub fn new(first: SigningSecret, now_ms: u64) -> Self {
         Self(alloc::vec![SecretEntry {
             secret: first,
+            created_ms: now_ms,
             expires_ms: None,
         }])
     }
 
-    /// Adds `next` as the newest secret; every older live secret expires `grace_ms` from
-    /// `now_ms` (or sooner, if it was already due to), and expired ones are dropped. Returns when
-    /// the older secrets stop signing.
+    /// Adds `next` as the newest secret of its kind; every older live secret of that kind expires
+    /// `grace_ms` from `now_ms` (or sooner, if it was already due to), secrets of the other kind
+    /// are untouched, and expired ones are dropped. Returns when the older secrets stop signing.
     pub fn rotate(&mut self, next: SigningSecret, now_ms: u64, grace_ms: u64) -> u64 {
         let expires = now_ms.saturating_add(grace_ms);
+        let kind = next.kind();
         self.0.retain(|entry| entry.live_at(now_ms));
-        for old in &mut self.0 {
+        for old in self.0.iter_mut().filter(|e| e.secret.kind() == kind) {
             old.expires_ms = Some(old.expires_ms.map_or(expires, |at| at.min(expires)));
         }
         self.0.push(SecretEntry {
             secret: next,
+            created_ms: now_ms,
             expires_ms: None,
         });
         expires
+    }
+
+    /// Whether a live secret of `kind` exists at `now_ms`.
+    pub fn has(&self, kind: SecretKind, now_ms: u64) -> bool {
+        self.live(now_ms).any(|s| s.kind() == kind)
     }
 
     /// The secrets that sign at `now_ms`, newest first.
@@ -98,14 +180,43 @@ impl SecretSet {
             .map(|entry| &entry.secret)
     }
 
-    /// The keys that sign for `scheme` at `now_ms`, newest first; a secret the scheme cannot
-    /// read gives no key (and so, alone, no delivery: see
+    /// The keys that sign for `scheme` in `signing` mode at `now_ms`, newest first; a secret the
+    /// scheme cannot read gives no key (and so, alone, no delivery: see
     /// [`AttemptError::NoSigningKey`](super::AttemptError::NoSigningKey)).
-    pub fn keys(&self, scheme: Scheme, now_ms: u64) -> Vec<HmacKey> {
+    pub fn keys(&self, scheme: Scheme, signing: Signing, now_ms: u64) -> Vec<Key> {
         self.live(now_ms)
-            .filter_map(|secret| scheme.key(secret.expose()).ok())
+            .filter(|secret| signing.uses(secret.kind()))
+            .filter_map(|secret| scheme.parse_key(secret.expose()).ok())
             .collect()
     }
+
+    /// The public keys of the live ed25519 signing keys, newest first.
+    pub fn published(&self, now_ms: u64) -> Vec<PublishedKey> {
+        self.0
+            .iter()
+            .rev()
+            .filter(|entry| entry.live_at(now_ms) && entry.secret.kind() == SecretKind::Ed25519)
+            .filter_map(|entry| {
+                public_key_of(entry.secret.expose()).map(|public_key| PublishedKey {
+                    public_key,
+                    created_ms: entry.created_ms,
+                    expires_ms: entry.expires_ms,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(feature = "ed25519")]
+fn public_key_of(signing_key: &str) -> Option<String> {
+    crate::ed25519::SigningKey::parse(signing_key)
+        .ok()
+        .map(|key| key.public_key().to_whpk())
+}
+
+#[cfg(not(feature = "ed25519"))]
+fn public_key_of(_: &str) -> Option<String> {
+    None
 }
 
 #[cfg(test)]
@@ -125,7 +236,7 @@ mod tests {
 
     #[test]
     fn rotation_signs_with_both_during_the_grace_period() {
-        let mut set = SecretSet::new(secret("old"));
+        let mut set = SecretSet::new(secret("old"), T0);
         let expires = set.rotate(secret("new"), T0, HOUR);
         assert_eq!(expires, T0 + HOUR);
         assert_eq!(live(&set, T0), ["new", "old"]);
@@ -135,14 +246,14 @@ mod tests {
 
     #[test]
     fn a_zero_grace_period_retires_the_old_secret_at_once() {
-        let mut set = SecretSet::new(secret("old"));
+        let mut set = SecretSet::new(secret("old"), T0);
         set.rotate(secret("new"), T0, 0);
         assert_eq!(live(&set, T0), ["new"]);
     }
 
     #[test]
     fn a_second_rotation_never_extends_an_older_deadline_and_drops_the_expired() {
-        let mut set = SecretSet::new(secret("a"));
+        let mut set = SecretSet::new(secret("a"), T0);
         set.rotate(secret("b"), T0, HOUR);
         set.rotate(secret("c"), T0 + 10, 10 * HOUR);
         assert_eq!(
@@ -157,17 +268,69 @@ mod tests {
 
     #[test]
     fn keys_follow_the_scheme_rule() {
-        let set = SecretSet::new(secret("plain text secret"));
-        assert_eq!(set.keys(Scheme::GitHub, T0).len(), 1);
+        let set = SecretSet::new(secret("plain text secret"), T0);
+        assert_eq!(set.keys(Scheme::GitHub, Signing::Hmac, T0).len(), 1);
         // Not a whsec_ secret: Standard Webhooks cannot sign with it.
-        assert!(set.keys(Scheme::StandardWebhooks, T0).is_empty());
+        assert!(set
+            .keys(Scheme::StandardWebhooks, Signing::Hmac, T0)
+            .is_empty());
     }
 
     #[test]
     fn debug_never_shows_a_secret() {
-        let set = SecretSet::new(secret("whsec_topsecretvalue"));
+        let set = SecretSet::new(secret("whsec_topsecretvalue"), T0);
         let text = alloc::format!("{set:?}");
         assert!(!text.contains("topsecret"), "{text}");
         assert!(text.contains("[REDACTED]"));
+    }
+
+    #[cfg(feature = "ed25519")]
+    #[test]
+    fn rotation_is_per_kind_and_modes_pick_their_keys() {
+        use crate::ed25519::SigningKey;
+        let hmac = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let first = SigningKey::generate(&[1; 32]).unwrap();
+        let second = SigningKey::generate(&[2; 32]).unwrap();
+        let mut set = SecretSet::new(secret(hmac), T0);
+        set.rotate(secret(&first.to_whsk()), T0, 0);
+        assert!(set.has(SecretKind::Hmac, T0) && set.has(SecretKind::Ed25519, T0));
+        // Adding the ed25519 key did not expire the HMAC secret.
+        assert_eq!(
+            set.keys(Scheme::StandardWebhooks, Signing::Both, T0 + HOUR)
+                .len(),
+            2
+        );
+        assert_eq!(
+            set.keys(Scheme::StandardWebhooks, Signing::Hmac, T0).len(),
+            1
+        );
+        assert_eq!(
+            set.keys(Scheme::StandardWebhooks, Signing::Ed25519, T0)
+                .len(),
+            1
+        );
+        // Rotating the ed25519 key: both sign during the grace period, then only the new one.
+        set.rotate(secret(&second.to_whsk()), T0 + 10, HOUR);
+        let published = set.published(T0 + 10);
+        assert_eq!(
+            published
+                .iter()
+                .map(|k| k.public_key.clone())
+                .collect::<Vec<_>>(),
+            [second.public_key().to_whpk(), first.public_key().to_whpk()]
+        );
+        assert_eq!(published[1].expires_ms, Some(T0 + 10 + HOUR));
+        assert_eq!(
+            set.keys(Scheme::StandardWebhooks, Signing::Ed25519, T0 + 10 + HOUR)
+                .len(),
+            1
+        );
+        assert_eq!(
+            set.keys(Scheme::StandardWebhooks, Signing::Hmac, T0 + 10 + HOUR)
+                .len(),
+            1
+        );
+        assert!(!Signing::Ed25519.fits(Scheme::GitHub));
+        assert!(Signing::Both.fits(Scheme::StandardWebhooks));
     }
 }

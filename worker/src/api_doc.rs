@@ -11,8 +11,8 @@ use crate::error::ErrorBody;
 use crate::http::admin::{ReplayFields, RotateFields};
 use crate::settings::{EndpointFields, FormFields};
 use crate::views::{
-    Accepted, AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, Health, List,
-    Page, Replayed, Rotated, SubmissionView, TestSent,
+    Accepted, AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, Health, KeysView,
+    List, Page, Replayed, Rotated, SubmissionView, TestSent,
 };
 
 struct Operation {
@@ -77,6 +77,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
         &[],
     );
     op("post", "/f/{form_id}", "Submit a form (urlencoded, multipart or JSON). HTML posts get 303 to the redirect URL; scripts get 201 JSON", None, 201, Some(g.subschema_for::<Accepted>()), &[], &[(400, "the parser's code"), (403, "origin_not_allowed"), (404, "form_not_found"), (413, "body_too_large, fields_too_large, file_too_large"), (415, "unsupported_content_type"), (429, "rate_limited (with Retry-After)")]);
+    op("get", "/keys/{endpoint_id}", "The endpoint's live ed25519 public keys (whpk_), for receivers verifying v1a signatures; public, no token", None, 200, Some(g.subschema_for::<KeysView>()), &[], &[(404, "endpoint_not_found")]);
     op(
         "get",
         forms,

@@ -59,6 +59,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             http::ingest::handle(req, &env, &form_id).await
         }
         ["thanks"] => http::pages::thanks(&req),
+        ["keys", endpoint_id] if req.method() == Method::Get => {
+            http::admin::public_keys(&env, endpoint_id).await
+        }
         ["api", "openapi.json"] if req.method() == Method::Get => {
             let mut resp = Response::ok(OPENAPI)?;
             resp.headers_mut().set("content-type", "application/json")?;

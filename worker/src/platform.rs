@@ -29,6 +29,24 @@ pub fn random_u32() -> u32 {
     u32::from_le_bytes(b)
 }
 
+/// A new `whsec_` secret from 24 random bytes.
+pub fn new_hmac_secret() -> ApiResult<String> {
+    let mut bytes = [0u8; 24];
+    random_bytes(&mut bytes)?;
+    Ok(formhook::Secret::generate(&bytes)
+        .map_err(ApiError::internal)?
+        .to_whsec())
+}
+
+/// A new ed25519 signing key (`whsk_`, the 32-byte seed) from 32 random bytes.
+pub fn new_signing_key() -> ApiResult<String> {
+    let mut seed = [0u8; 32];
+    random_bytes(&mut seed)?;
+    Ok(formhook::ed25519::SigningKey::generate(&seed)
+        .map_err(ApiError::internal)?
+        .to_whsk())
+}
+
 const CROCKFORD: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 /// A time-ordered id, `<prefix>_` + 10 chars of milliseconds + 16 random chars (ULID layout,

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, ApiResult};
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
 use crate::views::{
-    AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, Page, Replayed, Rotated,
-    SubmissionView, TestSent,
+    AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, KeysView, Page, Replayed,
+    Rotated, SubmissionView, TestSent,
 };
 
 /// A request to an object, its answer, and where it goes.
@@ -113,8 +113,9 @@ calls! {
     /// Re-arm pending work after a restart.
     RecoverForm {} => FormRecovered, "/form/recover";
 
-    /// Creates an endpoint's object; answers with the secret, once.
-    InitEndpoint { pub settings: EndpointSettings } => EndpointView, "/endpoint/init";
+    /// Creates an endpoint's object with `secret` as its HMAC secret (made when absent; ed25519
+    /// keys are always made inside the object); answers with the HMAC secret, once.
+    InitEndpoint { pub settings: EndpointSettings, pub secret: Option<String> } => EndpointView, "/endpoint/init";
     /// The endpoint.
     GetEndpoint {} => EndpointView, "/endpoint/get";
     /// Changes an endpoint's settings (the URL is checked by the caller).
@@ -135,6 +136,8 @@ calls! {
     ListAttempts { pub page: PageQuery } => Page<AttemptView>, "/endpoint/attempts/list";
     /// Re-arm pending work after a restart.
     RecoverEndpoint {} => EndpointRecovered, "/endpoint/recover";
+    /// The live ed25519 public keys (`GET /keys/{endpoint_id}`).
+    PublicKeys {} => KeysView, "/endpoint/keys";
 
     /// Reserves a form id (`409 form_exists` if taken).
     ClaimForm { pub id: String, pub created_ms: i64 } => Done, "/registry/claim";

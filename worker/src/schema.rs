@@ -77,6 +77,15 @@ pub fn delivery_status(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "string", "enum": names})
 }
 
+/// How an endpoint signs.
+pub fn signing(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = formhook::delivery::Signing::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    json_schema!({"type": "string", "enum": names})
+}
+
 /// An attempt outcome.
 pub fn outcome(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "string", "enum": ["delivered", "gone", "throttled", "failed", "network_error", "timeout"]})

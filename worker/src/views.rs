@@ -103,6 +103,12 @@ pub struct EndpointView {
     #[serde(with = "schema::scheme_name")]
     #[schemars(schema_with = "schema::scheme")]
     pub scheme: formhook::Scheme,
+    /// `hmac`, `ed25519` (Standard Webhooks `v1a`) or `both`.
+    #[schemars(schema_with = "schema::signing")]
+    pub signing: formhook::delivery::Signing,
+    /// The newest ed25519 public key (`whpk_…`), for endpoints that sign with ed25519; also at
+    /// `GET /keys/{endpoint_id}`.
+    pub public_key: Option<String>,
     /// Extra request headers.
     pub headers: BTreeMap<String, String>,
     /// Deadline of one attempt, ms.
@@ -120,7 +126,7 @@ pub struct EndpointView {
     pub disabled_reason: Option<String>,
     /// Since when every attempt has failed (RFC 3339).
     pub failing_since: Option<String>,
-    /// Live signing secrets (two during a rotation).
+    /// Live signing secrets and keys (more during a rotation).
     pub secret_count: u64,
     /// RFC 3339.
     pub created_at: String,
@@ -147,6 +153,13 @@ impl EndpointView {
             events: endpoint.events.clone(),
             payload_shape: endpoint.payload_shape,
             scheme: endpoint.scheme,
+            signing: endpoint.signing,
+            public_key: endpoint
+                .secrets
+                .published(now_ms)
+                .into_iter()
+                .next()
+                .map(|k| k.public_key),
             headers: endpoint.headers.clone().into(),
             timeout_ms: endpoint.timeout_ms,
             retry_schedule: endpoint.retry_schedule.clone(),
@@ -315,13 +328,52 @@ pub struct List<T> {
     pub data: Vec<T>,
 }
 
-/// The answer to a rotation: the new secret, shown once.
+/// The answer to a rotation: the new secret (shown once) and/or the new public key.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Rotated {
-    /// The new secret.
-    pub secret: String,
+    /// The new HMAC secret, for endpoints that sign with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// The new ed25519 public key (`whpk_…`), for endpoints that sign with ed25519.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
     /// When the older secrets stop signing.
     pub previous_secret_expires_at: String,
+}
+
+/// One public key of an endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct PublicKeyView {
+    /// `whpk_…`: verifies the endpoint's `v1a` signatures.
+    pub public_key: String,
+    /// When its signing key was made (RFC 3339).
+    pub created_at: String,
+    /// When it stops signing, during a rotation (RFC 3339).
+    pub expires_at: Option<String>,
+}
+
+/// `GET /keys/{endpoint_id}`: an endpoint's live public keys, newest first.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct KeysView {
+    /// The keys; empty for an endpoint that signs with HMAC only.
+    pub keys: Vec<PublicKeyView>,
+}
+
+impl KeysView {
+    /// The published keys of a secret set at `now_ms`.
+    pub fn of(secrets: &formhook::delivery::SecretSet, now_ms: u64) -> Self {
+        Self {
+            keys: secrets
+                .published(now_ms)
+                .into_iter()
+                .map(|k| PublicKeyView {
+                    public_key: k.public_key,
+                    created_at: iso_u64(k.created_ms),
+                    expires_at: k.expires_ms.map(iso_u64),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The answer to a test event.

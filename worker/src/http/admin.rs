@@ -1,9 +1,8 @@
 //! The admin API under `/api`: bearer-token auth, request bodies read into typed fields, then
 //! the call to the object that owns the data.
 
-use formhook::delivery::{DeliveryStatus, SecretSet, SigningSecret};
+use formhook::delivery::DeliveryStatus;
 use formhook::ingest::is_valid_form_id;
-use formhook::Secret;
 use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -11,11 +10,11 @@ use worker::{Env, Method, Request, Response, Result, Stub};
 
 use crate::error::{ApiError, ApiResult};
 use crate::log::{emit, LogLine};
-use crate::platform::{new_id, now_ms, random_bytes};
+use crate::platform::{new_id, now_ms};
 use crate::protocol::{
     AddEndpoint, ClaimForm, DeleteEndpoint, DeleteForm, GetDelivery, GetEndpoint, GetForm,
     GetSubmission, InitEndpoint, InitForm, ListAttempts, ListDeliveries, ListForms,
-    ListSubmissions, PageQuery, PatchEndpoint, PatchForm, ReleaseForm, RemoveEndpoint,
+    ListSubmissions, PageQuery, PatchEndpoint, PatchForm, PublicKeys, ReleaseForm, RemoveEndpoint,
     ReplaySubmission, RotateSecret, SendTest, FILE_PATH,
 };
 use crate::rpc;
@@ -42,15 +41,6 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
             .set("www-authenticate", "Bearer realm=\"formhook admin\"")?;
     }
     Ok(resp)
-}
-
-/// A new `whsec_` secret from 24 random bytes.
-pub fn generate_secret() -> ApiResult<String> {
-    let mut bytes = [0u8; 24];
-    random_bytes(&mut bytes)?;
-    Ok(Secret::generate(&bytes)
-        .map_err(ApiError::internal)?
-        .to_whsec())
 }
 
 fn authorize(req: &Request, env: &Env) -> ApiResult<()> {
@@ -434,24 +424,47 @@ async fn create_endpoint(req: &mut Request, env: &Env, form_id: &str) -> ApiResu
     let form = form_stub(env, form_id)?;
     rpc::call(&form, &GetForm {}).await?;
     let mut fields: EndpointFields = read_body(req).await?;
-    let secret = match fields.secret.take() {
-        Some(secret) => secret,
-        None => generate_secret()?,
-    };
+    let secret = fields.secret.take();
     let id = new_id("ep")?;
-    let settings = EndpointSettings::create(
-        fields,
-        id.clone(),
-        form_id.to_string(),
-        SecretSet::new(SigningSecret::new(secret.clone())),
-        now_ms(),
-    )?;
+    let settings = EndpointSettings::create(fields, id.clone(), form_id.to_string(), now_ms())?;
     crate::ssrf::check(env, &settings.url).map_err(|m| ApiError::new(422, "url_not_allowed", m))?;
-    settings
-        .scheme
-        .key(&secret)
-        .map_err(|e| ApiError::field("secret", e.message()))?;
-    let created = rpc::call(&rpc::endpoint(env, &id)?, &InitEndpoint { settings }).await?;
+    if let Some(secret) = &secret {
+        settings.check_hmac_secret(secret)?;
+    }
+    // The endpoint's object makes the keys it lacks: an ed25519 signing key never leaves it.
+    let created = rpc::call(
+        &rpc::endpoint(env, &id)?,
+        &InitEndpoint { settings, secret },
+    )
+    .await?;
     rpc::call(&form, &AddEndpoint { endpoint_id: id }).await?;
     json(201, &created)
+}
+
+/// `GET /keys/{endpoint_id}`: the endpoint's live ed25519 public keys, for receivers to fetch.
+/// Public: a public key is no secret.
+pub async fn public_keys(env: &Env, endpoint_id: &str) -> Result<Response> {
+    let well_formed = endpoint_id.strip_prefix("ep_").is_some_and(|rest| {
+        rest.len() == 26
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    });
+    let answer = if well_formed {
+        async { rpc::call(&rpc::endpoint(env, endpoint_id)?, &PublicKeys {}).await }.await
+    } else {
+        Err(ApiError::new(
+            404,
+            "endpoint_not_found",
+            "no endpoint with this id",
+        ))
+    };
+    let mut resp = match answer {
+        Ok(keys) => Response::from_json(&keys)?,
+        Err(err) => Response::from_json(&err.body())?.with_status(err.status),
+    };
+    let headers = resp.headers_mut();
+    headers.set("access-control-allow-origin", "*")?;
+    headers.set("cache-control", "public, max-age=300")?;
+    Ok(resp)
 }

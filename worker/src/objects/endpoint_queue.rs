@@ -11,9 +11,11 @@ use std::rc::Rc;
 
 use formhook::delivery::health::AttemptFacts;
 use formhook::delivery::secrets::{DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS};
-use formhook::delivery::{attempt_headers, Attempt, DeliveryStatus, SigningSecret};
+use formhook::delivery::{
+    attempt_headers, Attempt, DeliveryStatus, SecretKind, SecretSet, SigningSecret,
+};
 use formhook::retry::AttemptResult;
-use formhook::HmacKey;
+use formhook::Key;
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -23,18 +25,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::log::{emit, LogLine};
 use crate::objects::finish;
 use crate::outbound::{send, Received, USER_AGENT};
-use crate::platform::{new_id, now_ms, now_u64, random_u32};
+use crate::platform::{new_hmac_secret, new_id, new_signing_key, now_ms, now_u64, random_u32};
 use crate::protocol::{
     Call, DeleteEndpoint, Done, EndpointDisabled, EndpointRecovered, Enqueue, Enqueued, Event,
     GetDelivery, GetEndpoint, InitEndpoint, Job, ListAttempts, ListDeliveries, PageQuery,
-    PatchEndpoint, RecoverEndpoint, RotateSecret, SendTest,
+    PatchEndpoint, PublicKeys, RecoverEndpoint, RotateSecret, SendTest,
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::EndpointSettings;
 use crate::storage::{int, Db, KV_TABLE};
 use crate::views::{
-    iso, AttemptView, DeliveryDetail, DeliveryStats, DeliveryView, EndpointView, Page, Rotated,
-    TestSent,
+    iso, AttemptView, DeliveryDetail, DeliveryStats, DeliveryView, EndpointView, KeysView, Page,
+    Rotated, TestSent,
 };
 
 /// Deliveries read per query, and at most this many attempts in flight (the runtime allows six
@@ -157,7 +159,7 @@ struct NextRow {
 struct Snapshot {
     url: String,
     scheme: formhook::Scheme,
-    keys: Vec<HmacKey>,
+    keys: Vec<Key>,
     headers: formhook::delivery::CustomHeaders,
     timeout_ms: u64,
 }
@@ -220,6 +222,7 @@ impl EndpointQueue {
             GetDelivery::PATH => reply(self.get_delivery(read(req).await?)),
             ListAttempts::PATH => reply(self.list_attempts(read(req).await?)),
             RecoverEndpoint::PATH => reply(self.recover(read(req).await?).await),
+            PublicKeys::PATH => reply(self.public_keys(read(req).await?)),
             _ => Err(ApiError::no_route()),
         }
     }
@@ -256,15 +259,44 @@ impl EndpointQueue {
                 "this endpoint already exists",
             ));
         }
-        self.save(&call.settings)?;
-        let mut view = self.view(&call.settings)?;
-        view.secret = call
-            .settings
-            .secrets
-            .live(now_u64())
-            .next()
-            .map(|s| s.expose().to_string());
+        let mut settings = call.settings;
+        let shown = Self::add_missing_keys(&mut settings, call.secret)?;
+        self.save(&settings)?;
+        let mut view = self.view(&settings)?;
+        view.secret = shown;
         Ok(view)
+    }
+
+    /// Makes the keys the signing mode needs and the endpoint lacks (an HMAC secret is `given` or
+    /// made here; ed25519 keys are always made here, so they never leave this object). Returns a
+    /// new HMAC secret, which the answer shows once.
+    fn add_missing_keys(
+        settings: &mut EndpointSettings,
+        given: Option<String>,
+    ) -> ApiResult<Option<String>> {
+        let now = now_u64();
+        let mut shown = None;
+        for kind in settings.missing_keys(now) {
+            let text = match kind {
+                SecretKind::Hmac => {
+                    let secret = match given.clone() {
+                        Some(secret) => secret,
+                        None => new_hmac_secret()?,
+                    };
+                    shown = Some(secret.clone());
+                    secret
+                }
+                SecretKind::Ed25519 => new_signing_key()?,
+            };
+            let secret = SigningSecret::new(text);
+            if settings.secrets.live(now).next().is_none() {
+                settings.secrets = SecretSet::new(secret, now);
+            } else {
+                // A kind the set lacks: nothing of that kind to expire.
+                settings.secrets.rotate(secret, now, 0);
+            }
+        }
+        Ok(shown)
     }
 
     fn get(&self, _: GetEndpoint) -> ApiResult<EndpointView> {
@@ -275,11 +307,20 @@ impl EndpointQueue {
         let mut settings = self.settings()?;
         let was_enabled = settings.health.enabled;
         settings.apply(call.fields)?;
+        // A signing mode that needs a key the endpoint lacks gets it now (a new HMAC secret is
+        // shown in this answer, once).
+        let shown = Self::add_missing_keys(&mut settings, None)?;
         self.save(&settings)?;
         if settings.health.enabled && !was_enabled {
             self.arm(false).await?;
         }
-        self.view(&settings)
+        let mut view = self.view(&settings)?;
+        view.secret = shown;
+        Ok(view)
+    }
+
+    fn public_keys(&self, _: PublicKeys) -> ApiResult<KeysView> {
+        Ok(KeysView::of(&self.settings()?.secrets, now_u64()))
     }
 
     async fn delete(&self, _: DeleteEndpoint) -> ApiResult<Done> {
@@ -290,6 +331,8 @@ impl EndpointQueue {
         Ok(Done {})
     }
 
+    /// Rotates every kind of key the endpoint signs with; a given `secret` replaces its own kind
+    /// (an HMAC secret; ed25519 keys are always made here).
     fn rotate(&self, call: RotateSecret) -> ApiResult<Rotated> {
         let mut settings = self.settings()?;
         let grace = call.grace_period_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
@@ -299,24 +342,47 @@ impl EndpointQueue {
                 format!("must be an integer from 0 to {MAX_GRACE_SECONDS}"),
             ));
         }
-        let secret = match call.secret {
-            Some(secret) => secret,
-            None => crate::http::admin::generate_secret()?,
+        if let Some(secret) = &call.secret {
+            if !settings.signing.uses(SecretKind::Hmac) {
+                return Err(ApiError::field(
+                    "secret",
+                    "this endpoint signs with ed25519 only; its keys are made by the worker",
+                ));
+            }
+            settings.check_hmac_secret(secret)?;
+        }
+        let now = now_u64();
+        let grace_ms = grace.saturating_mul(1000);
+        let mut answer = Rotated {
+            secret: None,
+            public_key: None,
+            previous_secret_expires_at: iso(
+                i64::try_from(now.saturating_add(grace_ms)).unwrap_or(i64::MAX)
+            ),
         };
-        settings
-            .scheme
-            .key(&secret)
-            .map_err(|e| ApiError::field("secret", e.message()))?;
-        let expires = settings.secrets.rotate(
-            SigningSecret::new(secret.clone()),
-            now_u64(),
-            grace.saturating_mul(1000),
-        );
+        if settings.signing.uses(SecretKind::Hmac) {
+            let secret = match call.secret {
+                Some(secret) => secret,
+                None => new_hmac_secret()?,
+            };
+            settings
+                .secrets
+                .rotate(SigningSecret::new(secret.clone()), now, grace_ms);
+            answer.secret = Some(secret);
+        }
+        if settings.signing.uses(SecretKind::Ed25519) {
+            settings
+                .secrets
+                .rotate(SigningSecret::new(new_signing_key()?), now, grace_ms);
+            answer.public_key = settings
+                .secrets
+                .published(now)
+                .into_iter()
+                .next()
+                .map(|k| k.public_key);
+        }
         self.save(&settings)?;
-        Ok(Rotated {
-            secret,
-            previous_secret_expires_at: iso(i64::try_from(expires).unwrap_or(i64::MAX)),
-        })
+        Ok(answer)
     }
 
     /// Stores a delivery per job (idempotent on each job's key) and wakes the alarm once.
@@ -465,7 +531,9 @@ impl EndpointQueue {
         let snapshot = Rc::new(Snapshot {
             url: settings.url.clone(),
             scheme: settings.scheme,
-            keys: settings.secrets.keys(settings.scheme, now),
+            keys: settings
+                .secrets
+                .keys(settings.scheme, settings.signing, now),
             headers: settings.headers.clone(),
             timeout_ms: settings.timeout_ms,
         });
