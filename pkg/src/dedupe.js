@@ -98,7 +98,7 @@ export function claimToken() {
  * bounded (the least recently seen id goes first) and with an expiry per id (the lease while in
  * progress, the TTL once handled). Every operation is O(1). Atomic within one process; use Redis
  * or a Durable Object when several processes receive.
- * @param options.max ids kept at most (default 100,000: about 17 MB with 28-character ids)
+ * @param options.max ids kept at most (default 100,000: about 19 MB of heap with 28-character ids, bench/dedupe.mjs)
  * @param options.clock milliseconds since the epoch (default Date.now), for tests
  */
 export function memoryStore({ max = 100_000, clock = Date.now } = {}) {
