@@ -380,6 +380,10 @@ export function durableObjectStore(namespace, { shards = 1, name = "formhook-ded
 
 const positiveInteger = (n) => Number.isInteger(n) && n > 0;
 
+// The alarm that removes expired ids runs at most this often: it lists every id, and claims
+// expire after a lease of a minute. Reads ignore expired ids, so removing them late costs only space.
+const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
+
 // A stored entry: `{ value, expires }` with value "done" or "processing:<token>"; older
 // versions stored the expiry alone (a number), which means handled.
 const entryOf = (stored) => (typeof stored === "number" ? { value: DONE_VALUE, expires: stored } : stored);
@@ -420,7 +424,7 @@ export class DedupeDurableObject {
 
   async #put(key, value, expires) {
     await this.#storage.put(key, { value, expires });
-    if ((await this.#storage.getAlarm()) === null) await this.#storage.setAlarm(expires);
+    if ((await this.#storage.getAlarm()) === null) await this.#storage.setAlarm(Math.max(expires, Date.now() + CLEANUP_INTERVAL_MS));
   }
 
   async fetch(request) {
@@ -473,7 +477,7 @@ export class DedupeDurableObject {
     return new Response("bad op", { status: 400 });
   }
 
-  /** Removes expired ids; re-arms for the next expiry while any remain. */
+  /** Removes expired ids; re-arms for the next expiry (an interval from now at the soonest) while any remain. */
   async alarm() {
     const now = Date.now();
     let next = Infinity;
@@ -485,7 +489,7 @@ export class DedupeDurableObject {
     }
     // delete() takes at most 128 keys at a time.
     for (let i = 0; i < expired.length; i += 128) await this.#storage.delete(expired.slice(i, i + 128));
-    if (next !== Infinity) await this.#storage.setAlarm(next);
+    if (next !== Infinity) await this.#storage.setAlarm(Math.max(next, now + CLEANUP_INTERVAL_MS));
   }
 }
 
