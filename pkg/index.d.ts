@@ -197,27 +197,37 @@ export interface ReceiveOptions extends SchemeOptions {
   /** The clock to check timestamps against: a Date or Unix seconds; default `Date.now()`. */
   now?: Date | number;
   /**
-   * Remember verified message ids and report repeats as duplicates (code `duplicate`). The store
-   * is consulted only after the signature verified.
+   * Claim each verified message id in a store: a copy of a handled id is a duplicate (code
+   * `duplicate`, answered 200), a copy of an id being handled is retryable (code
+   * `duplicate_in_progress`, answered 409 with `Retry-After`). The store is consulted only after
+   * the signature verified.
    */
-  dedupe?: DedupeStore | DedupeOptions;
+  dedupe?: DedupeStore | LegacyDedupeStore | DedupeOptions;
   /** Adapters that read the body themselves: refuse larger bodies with 413 `body_too_large` (default 1 MiB). */
   limit?: number;
 }
 
-/** A verified request. With `dedupe`, also the message id and a way to release it. */
+/** A verified request. With `dedupe`, also the message id and the ways to settle its claim. */
 export interface Received {
   /** The body as received. */
   payload: Uint8Array;
   /** The parsed JSON body, or undefined if the body is empty or not JSON. */
   data: any;
-  /** The message id the dedupe store recorded (only with `dedupe`). */
+  /** The message id claimed in the dedupe store (only with `dedupe`). */
   id?: string;
-  /** Releases the id again so the sender's retry is handled: call it when processing failed. */
+  /** Marks the id handled (for the TTL): call it once the event is processed (only with `dedupe`). */
+  complete?: () => Promise<void>;
+  /** Drops this request's claim so the sender's retry is handled: call it when processing failed (only with `dedupe`). */
+  release?: () => Promise<void>;
+  /** @deprecated The old name of `release`. */
   forget?: () => Promise<void>;
 }
 
-/** Verifies a Fetch `Request` (Next.js App Router, Workers, Deno, Bun) and returns its body and parsed JSON. With `dedupe`, throws `WebhookDuplicateError` for a repeat. */
+/**
+ * Verifies a Fetch `Request` (Next.js App Router, Workers, Deno, Bun) and returns its body and parsed JSON. With
+ * `dedupe`, claims the id (call `complete()` or `release()` when done) and throws `WebhookDuplicateError` for a
+ * handled id (answer 200) or `WebhookInProgressError` for one being handled (answer 409 with `Retry-After`).
+ */
 export declare function verifyRequest(
   request: Request,
   scheme: SchemeName | Webhook,
@@ -228,7 +238,8 @@ export declare function verifyRequest(request: Request, webhook: Webhook, option
 
 /**
  * Express middleware; mount after `express.raw({ type: "*\/*" })`. Sets `req.webhook` (and `req.webhookId` with
- * `dedupe`); failures get 400 `{error:{code,message}}`, duplicates 200 `{ok, duplicate, id}` without the handler.
+ * `dedupe`); failures get 400 `{error:{code,message}}`; without the handler, copies of a handled id get 200
+ * `{ok, duplicate, id}`, copies of an id being handled 409 `duplicate_in_progress` with `Retry-After`.
  */
 export declare function expressVerifier(
   scheme: SchemeName | Webhook,
@@ -250,7 +261,8 @@ export type NodeHandler = (req: any, res: any) => unknown;
 
 /**
  * Wraps a Next.js Pages Router API route (export `config = { api: { bodyParser: false } }`). The handler sees
- * `req.webhook`, `req.webhookPayload`, `req.webhookId`; failures get 400, duplicates 200 without calling it.
+ * `req.webhook`, `req.webhookPayload`, `req.webhookId`; failures get 400, copies of a handled id 200, copies of
+ * an id being handled 409 with `Retry-After`, neither calling it.
  */
 export declare function nextPagesVerifier(
   scheme: SchemeName | Webhook,
@@ -287,25 +299,50 @@ export declare function fastifyVerifier(scope: any, options: FastifyVerifierOpti
 /** Five days in seconds: the default dedupe TTL, the sender's whole retry window. */
 export declare const DEFAULT_DEDUPE_TTL: number;
 
+/** Sixty seconds: the default lease of a claim while its handler runs; a crashed handler's id is free after it. */
+export declare const DEFAULT_DEDUPE_LEASE: number;
+
 /**
- * Where verified message ids are remembered. `seen` records `id` for `ttlSeconds` and answers
- * whether it was already there, in one atomic step (except `kvStore`, which is best-effort).
+ * What `claim` answers: `"claimed"` (this request handles it), `"in_progress"` (another request holds
+ * the id; answer 409 so the sender retries) or `"done"` (handled; answer 200 duplicate).
+ */
+export type ClaimState = "claimed" | "in_progress" | "done";
+
+/**
+ * Where verified message ids are kept, in progress (for a lease) or handled (for the TTL). Every
+ * built-in store is atomic except `kvStore` (best-effort). The rules:
+ * - `claim` records the id as in progress under `token` for `leaseSeconds` unless the store holds it.
+ * - `complete` marks it handled for `ttlSeconds`, whoever holds it (a late complete still records the fact).
+ * - `release` drops the claim made with `token` only: never a handled id, never a later claim.
  */
 export interface DedupeStore {
+  claim(id: string, leaseSeconds: number, token: string): ClaimState | Promise<ClaimState>;
+  complete(id: string, ttlSeconds: number, token: string): void | Promise<void>;
+  release(id: string, token: string): void | Promise<void>;
+}
+
+/**
+ * @deprecated The first store interface: `seen` records the id as handled at once, so a copy arriving
+ * while the first is still handled is answered as a duplicate and lost if that first attempt fails.
+ * Implement `DedupeStore` instead.
+ */
+export interface LegacyDedupeStore {
   seen(id: string, ttlSeconds: number): boolean | Promise<boolean>;
   /** Removes `id` (its handler failed, so a retry must be processed). */
   forget?(id: string): void | Promise<void>;
 }
 
 export interface DedupeOptions {
-  store: DedupeStore;
-  /** Seconds an id is remembered; default `DEFAULT_DEDUPE_TTL` (5 days). */
+  store: DedupeStore | LegacyDedupeStore;
+  /** Seconds a handled id is remembered; default `DEFAULT_DEDUPE_TTL` (5 days). */
   ttl?: number;
+  /** Seconds a claim holds an id while its handler runs; default `DEFAULT_DEDUPE_LEASE` (60). Longer than your slowest handler. */
+  lease?: number;
   /** The id to deduplicate on; default the `webhook-id`, `svix-id`, `x-github-delivery` or `x-shopify-webhook-id` header. */
   key?: (message: { headers: HeadersLike; payload: Uint8Array; data: any }) => string | Promise<string>;
 }
 
-/** Thrown by `verifyRequest` / `verifyNodeRequest` with `dedupe` for a verified message whose id was already seen: answer 200. */
+/** Thrown by `verifyRequest` / `verifyNodeRequest` with `dedupe` for a verified message whose id was already handled: answer 200. */
 export declare class WebhookDuplicateError extends Error {
   constructor(id: string);
   readonly name: "WebhookDuplicateError";
@@ -313,22 +350,47 @@ export declare class WebhookDuplicateError extends Error {
   readonly id: string;
 }
 
-/** An in-process, bounded LRU store with a TTL per id (at most `max` ids, default 100,000). */
+/**
+ * Thrown by `verifyRequest` / `verifyNodeRequest` with `dedupe` for a verified message whose id another request
+ * is handling: answer 409 with `Retry-After: retryAfter`, so the sender retries (that attempt may still fail).
+ */
+export declare class WebhookInProgressError extends Error {
+  constructor(id: string, retryAfter?: number);
+  readonly name: "WebhookInProgressError";
+  readonly code: "duplicate_in_progress";
+  readonly id: string;
+  /** Seconds to send in `Retry-After` (5). */
+  readonly retryAfter: number;
+}
+
+/** An in-process, bounded LRU store with an expiry per id (at most `max` ids, default 100,000). */
 export declare function memoryStore(options?: { max?: number; clock?: () => number }): MemoryStore;
 
 /** What `memoryStore` returns: synchronous, with the number of ids it holds. */
 export interface MemoryStore {
   readonly kind: "memory";
-  seen(id: string, ttlSeconds?: number): boolean;
+  claim(id: string, leaseSeconds?: number, token?: string): ClaimState;
+  complete(id: string, ttlSeconds?: number, token?: string): void;
+  /** Drops the claim made with `token` (any claim without one); never a handled id. */
+  release(id: string, token?: string): void;
+  /** Drops the id whatever its state (an operator replaying an event on purpose). */
   forget(id: string): void;
+  /** @deprecated Records the id as handled at once and answers whether it was known; use claim/complete. */
+  seen(id: string, ttlSeconds?: number): boolean;
   readonly size: number;
 }
 
 /** What the asynchronous stores (`redisStore`, `kvStore`, `durableObjectStore`) return. */
 export interface AsyncStore<Kind extends string> {
   readonly kind: Kind;
-  seen(id: string, ttlSeconds?: number): Promise<boolean>;
+  claim(id: string, leaseSeconds?: number, token?: string): Promise<ClaimState>;
+  complete(id: string, ttlSeconds?: number, token?: string): Promise<void>;
+  /** Drops the claim made with `token` (any claim without one); never a handled id. */
+  release(id: string, token?: string): Promise<void>;
+  /** Drops the id whatever its state (an operator replaying an event on purpose). */
   forget(id: string): Promise<void>;
+  /** @deprecated Records the id as handled at once and answers whether it was known; use claim/complete. */
+  seen(id: string, ttlSeconds?: number): Promise<boolean>;
 }
 
 /** A connected client of the `redis` (node-redis v4+) or `ioredis` package. */
@@ -336,7 +398,7 @@ export type RedisClientLike =
   | { sendCommand(args: string[]): Promise<unknown> }
   | { call(command: string, ...args: string[]): Promise<unknown> };
 
-/** Redis: `SET <prefix><id> 1 NX EX <ttl>`, atomic across processes. */
+/** Redis, atomic across processes: claims and releases are Lua scripts, `complete` is `SET <prefix><id> done EX <ttl>`. */
 export declare function redisStore(client: RedisClientLike, options?: { prefix?: string }): AsyncStore<"redis">;
 
 /** A Workers KV namespace binding. */

@@ -4,8 +4,8 @@
 // the framework hands them, so the package has no framework dependency.
 
 import { FormhookError, WebhookVerificationError } from "./errors.js";
-import { WebhookDuplicateError, dedupeConfig } from "./dedupe.js";
-import { argumentsOf, receive, releaseUnlessOk, toBytes, verifierFor } from "./api.js";
+import { dedupeConfig } from "./dedupe.js";
+import { argumentsOf, inProgressAnswer, receive, received, settleOnClose, toBytes, verifierFor } from "./api.js";
 
 /** Bodies larger than this are refused with 413 `body_too_large` (option `limit`). */
 const DEFAULT_LIMIT = 1024 * 1024;
@@ -27,7 +27,25 @@ function answerFor(error) {
   return undefined;
 }
 
-const duplicateAnswer = (id) => ({ ok: true, duplicate: true, id });
+/**
+ * The answer for a copy that must not reach the handler: 200 `{ ok, duplicate, id }` for an id
+ * already handled, 409 `duplicate_in_progress` with `Retry-After` for one being handled now (that
+ * attempt may still fail, so the sender must try again); undefined for a claimed id.
+ */
+function copyAnswer({ id, state }) {
+  if (state === "done") return { status: 200, headers: {}, body: { ok: true, duplicate: true, id } };
+  if (state === "in_progress") return inProgressAnswer(id);
+  return undefined;
+}
+
+/** Completes the claim if the handler succeeded, releases it otherwise; never throws. */
+async function settle({ complete, release }, ok) {
+  try {
+    await (ok ? complete() : release());
+  } catch {
+    // The answer stands either way: the store's lease is the backstop for a claim left behind.
+  }
+}
 
 function concat(chunks, size) {
   if (chunks.length === 1) return chunks[0];
@@ -67,32 +85,33 @@ function readNodeBody(req, parsedBody, limit) {
 }
 
 /** Sends a JSON answer on a Node `ServerResponse` (plain node:http, Next.js Pages Router). */
-function sendJson(res, status, body) {
+function sendJson(res, status, body, headers = {}) {
   res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader("content-type", "application/json; charset=utf-8");
   res.end(JSON.stringify(body));
 }
 
 /**
  * Verifies a Node `IncomingMessage` (Next.js Pages Router with `bodyParser: false`, plain
- * `node:http`) and returns `{ payload, data }` (plus `id`, `forget` with `dedupe`); throws
- * `WebhookVerificationError`, `WebhookDuplicateError` (code `duplicate`) or `FormhookError`
- * (`body_too_large`, `body_not_raw`).
+ * `node:http`) and returns `{ payload, data }` (plus `id`, `complete`, `release` with `dedupe`:
+ * call `complete()` once the event is handled, `release()` if handling failed); throws
+ * `WebhookVerificationError`, `WebhookDuplicateError` (code `duplicate`: answer 200),
+ * `WebhookInProgressError` (code `duplicate_in_progress`: answer 409 with `Retry-After`) or
+ * `FormhookError` (`body_too_large`, `body_not_raw`).
  */
 export async function verifyNodeRequest(req, schemeOrWebhook, secretsOrOptions, maybeOptions) {
   const { verifier, dedupe, options, limit } = setup(schemeOrWebhook, secretsOrOptions, maybeOptions);
   const payload = await readNodeBody(req, req.body, limit);
-  const { data, id, duplicate, forget } = await receive(verifier, dedupe, payload, req.headers, options);
-  if (duplicate) throw new WebhookDuplicateError(id);
-  return dedupe ? { payload, data, id, forget } : { payload, data };
+  return received(dedupe, payload, await receive(verifier, dedupe, payload, req.headers, options));
 }
 
 /**
  * Next.js Pages Router API route wrapper (also plain `node:http`). The route must export
  * `config = { api: { bodyParser: false } }` so Next.js leaves the bytes alone. Sets `req.webhook`
  * (parsed JSON), `req.webhookPayload` (bytes) and, with `dedupe`, `req.webhookId`; failures get
- * 400 `{ error: { code, message } }`, duplicates 200 `{ ok, duplicate, id }` without calling
- * the handler.
+ * 400 `{ error: { code, message } }`; without calling the handler, copies of a handled id get
+ * 200 `{ ok, duplicate, id }`, copies of an id being handled 409 `duplicate_in_progress`.
  */
 export function nextPagesVerifier(schemeOrWebhook, secretsOrOptions, maybeOptions) {
   const { verifier, dedupe, options, limit } = setup(schemeOrWebhook, secretsOrOptions, maybeOptions);
@@ -108,12 +127,13 @@ export function nextPagesVerifier(schemeOrWebhook, secretsOrOptions, maybeOption
         if (!answer) throw e;
         return sendJson(res, answer.status, answer.body);
       }
-      if (result.duplicate) return sendJson(res, 200, duplicateAnswer(result.id));
+      const copy = copyAnswer(result);
+      if (copy) return sendJson(res, copy.status, copy.body, copy.headers);
       req.webhook = result.data;
       req.webhookPayload = payload;
       if (dedupe) {
         req.webhookId = result.id;
-        releaseUnlessOk(res, result.forget);
+        settleOnClose(res, result);
       }
       return handler(req, res);
     };
@@ -122,8 +142,9 @@ export function nextPagesVerifier(schemeOrWebhook, secretsOrOptions, maybeOption
 /**
  * Hono middleware: reads the body as bytes (Hono caches them, so `c.req.json()` still works
  * after it). Sets `c.get("webhook")`, `c.get("webhookPayload")` and, with `dedupe`,
- * `c.get("webhookId")`; failures get 400 `{ error: { code, message } }`, duplicates 200
- * `{ ok, duplicate, id }` without running the handler.
+ * `c.get("webhookId")`; failures get 400 `{ error: { code, message } }`; without running the
+ * handler, copies of a handled id get 200 `{ ok, duplicate, id }`, copies of an id being handled
+ * 409 `duplicate_in_progress` with `Retry-After`.
  */
 export function honoVerifier(schemeOrWebhook, secretsOrOptions, maybeOptions) {
   const { verifier, dedupe, options, limit } = setup(schemeOrWebhook, secretsOrOptions, maybeOptions);
@@ -138,26 +159,28 @@ export function honoVerifier(schemeOrWebhook, secretsOrOptions, maybeOptions) {
       if (!answer) throw e;
       return c.json(answer.body, answer.status);
     }
-    if (result.duplicate) return c.json(duplicateAnswer(result.id), 200);
+    const copy = copyAnswer(result);
+    if (copy) return c.json(copy.body, copy.status, copy.headers);
     c.set("webhook", result.data);
     c.set("webhookPayload", payload);
     if (dedupe) c.set("webhookId", result.id);
     try {
       await next();
     } catch (e) {
-      await result.forget();
+      await settle(result, false);
       throw e;
     }
     // Hono turns a throwing handler into `c.error` plus an error response.
-    if (c.error || !isOk(c.res.status)) await result.forget();
+    await settle(result, !c.error && isOk(c.res.status));
   };
 }
 
 /**
  * Koa middleware: reads the raw request stream (mount no body parser before it on this route).
  * Sets `ctx.state.webhook`, `ctx.state.webhookPayload` and, with `dedupe`, `ctx.state.webhookId`;
- * failures get 400 `{ error: { code, message } }`, duplicates 200 `{ ok, duplicate, id }` without
- * running the next middleware.
+ * failures get 400 `{ error: { code, message } }`; without running the next middleware, copies
+ * of a handled id get 200 `{ ok, duplicate, id }`, copies of an id being handled 409
+ * `duplicate_in_progress` with `Retry-After`.
  */
 export function koaVerifier(schemeOrWebhook, secretsOrOptions, maybeOptions) {
   const { verifier, dedupe, options, limit } = setup(schemeOrWebhook, secretsOrOptions, maybeOptions);
@@ -174,9 +197,11 @@ export function koaVerifier(schemeOrWebhook, secretsOrOptions, maybeOptions) {
       ctx.body = answer.body;
       return;
     }
-    if (result.duplicate) {
-      ctx.status = 200;
-      ctx.body = duplicateAnswer(result.id);
+    const copy = copyAnswer(result);
+    if (copy) {
+      ctx.status = copy.status;
+      ctx.set(copy.headers);
+      ctx.body = copy.body;
       return;
     }
     ctx.state.webhook = result.data;
@@ -185,14 +210,14 @@ export function koaVerifier(schemeOrWebhook, secretsOrOptions, maybeOptions) {
     try {
       await next();
     } catch (e) {
-      await result.forget();
+      await settle(result, false);
       throw e;
     }
-    if (!isOk(ctx.status)) await result.forget();
+    await settle(result, isOk(ctx.status));
   };
 }
 
-const kForget = Symbol("formhook.forget");
+const kClaim = Symbol("formhook.claim");
 
 /**
  * Fastify plugin: `scope.register(fastifyVerifier, { scheme, secrets, ...options })`. It applies
@@ -200,7 +225,8 @@ const kForget = Symbol("formhook.forget");
  * parsers with one that keeps the bytes, and verifies in `preHandler`. Register it inside
  * `app.register(async (scope) => …)` with the webhook routes so other routes keep their JSON
  * parsing. Sets `request.webhook` and, with `dedupe`, `request.webhookId`; failures get 400
- * `{ error: { code, message } }`, duplicates 200 `{ ok, duplicate, id }`.
+ * `{ error: { code, message } }`; copies of a handled id get 200 `{ ok, duplicate, id }`, copies
+ * of an id being handled 409 `duplicate_in_progress` with `Retry-After`.
  */
 function fastifyPlugin(scope, pluginOptions, done) {
   const { scheme, secrets, ...rest } = pluginOptions ?? {};
@@ -219,16 +245,18 @@ function fastifyPlugin(scope, pluginOptions, done) {
       if (!answer) throw e;
       return reply.code(answer.status).send(answer.body);
     }
-    if (result.duplicate) return reply.code(200).send(duplicateAnswer(result.id));
+    const copy = copyAnswer(result);
+    if (copy) return reply.code(copy.status).headers(copy.headers).send(copy.body);
     request.webhook = result.data;
     if (dedupe) {
       request.webhookId = result.id;
-      request[kForget] = result.forget;
+      request[kClaim] = result;
     }
   });
   if (dedupe) {
+    // After the answer went out (a handler that threw was answered 500 by then).
     scope.addHook("onResponse", async (request, reply) => {
-      if (request[kForget] && !isOk(reply.statusCode)) await request[kForget]();
+      if (request[kClaim]) await settle(request[kClaim], isOk(reply.statusCode));
     });
   }
   done();

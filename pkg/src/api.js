@@ -5,7 +5,7 @@
 
 import { ed25519Backend, isEd25519Key } from "./ed25519.js";
 import { FormhookError, WebhookVerificationError } from "./errors.js";
-import { checkDuplicate, dedupeConfig, WebhookDuplicateError } from "./dedupe.js";
+import { claimMessage, dedupeConfig, WebhookDuplicateError, WebhookInProgressError } from "./dedupe.js";
 
 export { generateKeyPair, setEd25519Backend } from "./ed25519.js";
 export { FormhookError, WebhookVerificationError };
@@ -256,35 +256,52 @@ export function argumentsOf(schemeOrWebhook, secrets, options) {
   return { secrets, options: options ?? {} };
 }
 
-const nothingToForget = async () => {};
+const nothing = async () => {};
 
 /**
- * Verifies, parses, and only then asks the dedupe store: a request that fails verification never
- * reaches the store. Returns `{ data, id, duplicate, forget }`.
+ * Verifies, parses, and only then claims the id in the dedupe store: a request that fails
+ * verification never reaches the store. Returns `{ data, id, state, complete, release }`; state
+ * is "claimed" (or undefined without dedupe), "in_progress" or "done".
  */
 export async function receive(verifier, dedupe, payload, headers, options) {
   verifier.verify(payload, headers, options);
   const data = tryParse(payload);
-  if (!dedupe) return { data, id: undefined, duplicate: false, forget: nothingToForget };
-  const { id, duplicate, forget } = await checkDuplicate(dedupe, { headers, payload, data, readHeader });
-  return { data, id, duplicate, forget };
+  if (!dedupe) return { data, id: undefined, state: undefined, complete: nothing, release: nothing };
+  const { id, state, complete, release } = await claimMessage(dedupe, { headers, payload, data, readHeader });
+  return { data, id, state, complete, release };
+}
+
+/** Throws the error for a copy that must not be handled: handled before, or in progress now. */
+export function throwUnlessClaimed({ id, state }) {
+  if (state === "done") throw new WebhookDuplicateError(id);
+  if (state === "in_progress") throw new WebhookInProgressError(id);
 }
 
 /**
  * Verifies a Fetch API `Request` (Next.js App Router, Workers, Deno, Bun) and returns
  * `{ payload, data }`: the raw bytes and the parsed JSON (undefined if the body is not JSON).
  * Usage: `await verifyRequest(request, "standard-webhooks", secret)` or `verifyRequest(request, webhook)`.
- * With `{ dedupe: store }` it also returns `id` and `forget()`, and throws `WebhookDuplicateError`
- * (code `duplicate`) for an id the store has seen: answer it 200 without processing it again.
+ * With `{ dedupe: store }` the id is claimed for you: it also returns `id`, `complete()` (call it
+ * once the event is handled) and `release()` (call it when handling failed, so the sender's
+ * retry is handled). It throws `WebhookDuplicateError` (code `duplicate`) for an id already
+ * handled: answer 200; and `WebhookInProgressError` (code `duplicate_in_progress`) for an id
+ * another request is handling: answer 409 with `Retry-After`, so the sender tries again.
  */
 export async function verifyRequest(request, schemeOrWebhook, secretsOrOptions, maybeOptions) {
   const { secrets, options } = argumentsOf(schemeOrWebhook, secretsOrOptions, maybeOptions);
   const verifier = verifierFor(schemeOrWebhook, secrets, options);
   const dedupe = dedupeConfig(options.dedupe);
   const payload = new Uint8Array(await request.arrayBuffer());
-  const { data, id, duplicate, forget } = await receive(verifier, dedupe, payload, request.headers, options);
-  if (duplicate) throw new WebhookDuplicateError(id);
-  return dedupe ? { payload, data, id, forget } : { payload, data };
+  const result = await receive(verifier, dedupe, payload, request.headers, options);
+  return received(dedupe, payload, result);
+}
+
+/** What verifyRequest and verifyNodeRequest return; `forget` is the deprecated name of `release`. */
+export function received(dedupe, payload, result) {
+  if (!dedupe) return { payload, data: result.data };
+  throwUnlessClaimed(result);
+  const { data, id, complete, release } = result;
+  return { payload, data, id, complete, release, forget: release };
 }
 
 export function tryParse(bytes) {
@@ -296,23 +313,34 @@ export function tryParse(bytes) {
 }
 
 /**
- * Keeps a Node response's dedupe id only if the handler answered 2xx: on any other status, or a
- * connection closed before the answer, the id is released so the sender's retry is handled.
+ * Settles a Node response's claim when the response closes: `complete()` if the handler answered
+ * 2xx, `release()` on any other status or a connection closed before the answer, so the sender's
+ * retry is handled.
  */
-export function releaseUnlessOk(res, forget) {
+export function settleOnClose(res, { complete, release }) {
   res.once("close", () => {
-    if (!res.writableFinished || res.statusCode < 200 || res.statusCode >= 300) {
-      // Nothing to report to: the answer is already gone. The store's TTL is the backstop.
-      forget().catch(() => {});
-    }
+    const ok = res.writableFinished && res.statusCode >= 200 && res.statusCode < 300;
+    // Nothing to report to: the answer is already gone. The lease is the backstop.
+    (ok ? complete() : release()).catch(() => {});
   });
+}
+
+/** The 409 answer for a copy whose id another request is handling: retryable, never a success. */
+export function inProgressAnswer(id) {
+  const error = new WebhookInProgressError(id);
+  return {
+    status: 409,
+    headers: { "retry-after": String(error.retryAfter) },
+    body: { error: { code: error.code, message: error.message }, id },
+  };
 }
 
 /**
  * Express middleware; mount after `express.raw({ type: "*\/*" })` so the body stays bytes.
  * On success `req.webhook` holds the parsed JSON and `next()` runs; on failure it answers
  * 400 `{ error: { code, message } }` (500 if the body was already parsed as something else).
- * With `{ dedupe: store }` a verified id seen before is answered 200 `{ ok, duplicate, id }` and
+ * With `{ dedupe: store }` an id already handled is answered 200 `{ ok, duplicate, id }`, an id
+ * another request is handling 409 `duplicate_in_progress` with `Retry-After`, and in both cases
  * the handler does not run; an id whose handler answers non-2xx is released again.
  */
 export function expressVerifier(schemeOrWebhook, secretsOrOptions, maybeOptions) {
@@ -325,15 +353,21 @@ export function expressVerifier(schemeOrWebhook, secretsOrOptions, maybeOptions)
       return;
     }
     receive(verifier, dedupe, req.body, req.headers, options).then(
-      ({ data, id, duplicate, forget }) => {
-        if (duplicate) {
+      (result) => {
+        const { data, id, state } = result;
+        if (state === "done") {
           res.status(200).json({ ok: true, duplicate: true, id });
+          return;
+        }
+        if (state === "in_progress") {
+          const answer = inProgressAnswer(id);
+          res.status(answer.status).set(answer.headers).json(answer.body);
           return;
         }
         req.webhook = data;
         if (dedupe) {
           req.webhookId = id;
-          releaseUnlessOk(res, forget);
+          settleOnClose(res, result);
         }
         next();
       },

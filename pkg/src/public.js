@@ -17,9 +17,11 @@ export {
   verifyRequest,
 } from "./api.js";
 export {
+  DEFAULT_DEDUPE_LEASE,
   DEFAULT_DEDUPE_TTL,
   DedupeDurableObject,
   WebhookDuplicateError,
+  WebhookInProgressError,
   durableObjectStore,
   kvStore,
   memoryStore,

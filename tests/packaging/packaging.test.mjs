@@ -228,20 +228,66 @@ test("a Cloudflare Worker in workerd verifying v1a (ed25519) through formhook/ed
   }
 });
 
-test("dedupe in workerd: a Durable Object (atomic, 20 parallel copies handled once) and Workers KV (repeats)", async () => {
+test("dedupe in workerd: a Durable Object (atomic, 20 parallel copies handled once, in-progress copies 409) and Workers KV (repeats); the stores step by step", async () => {
   const port = await freePort();
   const persist = join(work, "wrangler-dedupe-state");
-  const worker = await serve(NODE22, [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false", "--persist-to", persist, "--var", `WEBHOOK_SECRET:${SECRET}`], `http://127.0.0.1:${port}/`, {}, join(work, "apps", "worker-dedupe"));
+  const app = join(work, "apps", "worker-dedupe");
+  // store-check.mjs serves the README's Worker (index.mjs) plus a /store route driving the stores.
+  const worker = await serve(NODE22, [WRANGLER, "dev", "store-check.mjs", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false", "--persist-to", persist, "--var", `WEBHOOK_SECRET:${SECRET}`], `http://127.0.0.1:${port}/`, {}, app);
+  const base = `http://127.0.0.1:${port}`;
   try {
     const { checkReceiver } = await import(pathToFileURL(join(work, "apps", "receiver-check.mjs")).href);
-    await checkReceiver(`http://127.0.0.1:${port}/`, SECRET, "durable-object");
+    await checkReceiver(`${base}/`, SECRET, "durable-object");
     const body = JSON.stringify({ type: "form.submission.created" });
     const headers = { ...signed(body), "webhook-id": "msg_kv" };
     headers["webhook-signature"] = new formhook.Webhook(SECRET).sign("msg_kv", Number(headers["webhook-timestamp"]), body);
-    const first = await fetch(`http://127.0.0.1:${port}/kv`, { method: "POST", body, headers });
+    const first = await fetch(`${base}/kv`, { method: "POST", body, headers });
     assert.deepEqual([first.status, await first.json()], [200, { ok: true, type: "form.submission.created" }]);
-    const again = await fetch(`http://127.0.0.1:${port}/kv`, { method: "POST", body, headers });
+    const again = await fetch(`${base}/kv`, { method: "POST", body, headers });
     assert.deepEqual([again.status, await again.json()], [200, { ok: true, duplicate: true, id: "msg_kv" }]);
+
+    const step = async (store, op, args) => {
+      const response = await fetch(`${base}/store`, { method: "POST", body: JSON.stringify({ store, op, ...args }) });
+      const answer = await response.json();
+      assert.equal(response.status, 200, JSON.stringify(answer));
+      return answer.result;
+    };
+    /** Claims until the lease of the claim before ran out in workerd (its clock, no timing assumption here). */
+    const claimOnceExpired = async (store, id, token) => {
+      for (let i = 0; i < 200; i++) {
+        const state = await step(store, "claim", { id, lease: 60, token });
+        if (state !== "in_progress") return state;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.fail(`${store}: the lease of ${id} never expired`);
+    };
+    for (const store of ["durable-object", "kv"]) {
+      const id = `msg_steps_${store}`;
+      assert.equal(await step(store, "claim", { id, lease: 60, token: "a" }), "claimed", store);
+      assert.equal(await step(store, "claim", { id, lease: 60, token: "b" }), "in_progress", store);
+      await step(store, "release", { id, token: "b" });
+      assert.equal(await step(store, "claim", { id, lease: 60, token: "c" }), "in_progress", `${store}: another token releases nothing`);
+      await step(store, "release", { id, token: "a" });
+      assert.equal(await step(store, "claim", { id, lease: 60, token: "d" }), "claimed", `${store}: released, claimed again`);
+      await step(store, "complete", { id, ttl: 600, token: "d" });
+      assert.equal(await step(store, "claim", { id, lease: 60, token: "e" }), "done", store);
+      await step(store, "release", { id, token: "d" });
+      assert.equal(await step(store, "claim", { id, lease: 60, token: "f" }), "done", `${store}: a handled id is never released`);
+      await step(store, "forget", { id });
+      assert.equal(await step(store, "claim", { id, lease: 60, token: "g" }), "claimed", `${store}: forget drops it`);
+    }
+    // The Durable Object: 20 parallel claims of one id, exactly one wins; a crashed claim's lease
+    // runs out; a late complete after another claim keeps the id handled; the deprecated seen.
+    const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => step("durable-object", "claim", { id: "msg_race", lease: 60, token: `t${i}` })));
+    assert.equal(claims.filter((s) => s === "claimed").length, 1, JSON.stringify(claims));
+    assert.equal(claims.filter((s) => s === "in_progress").length, 19, JSON.stringify(claims));
+    assert.equal(await step("durable-object", "claim", { id: "msg_crash", lease: 1, token: "crashed" }), "claimed");
+    assert.equal(await claimOnceExpired("durable-object", "msg_crash", "retry"), "claimed");
+    await step("durable-object", "complete", { id: "msg_crash", ttl: 600, token: "crashed" }); // the late one
+    await step("durable-object", "release", { id: "msg_crash", token: "retry" });
+    assert.equal(await step("durable-object", "claim", { id: "msg_crash", lease: 60, token: "third" }), "done");
+    assert.equal(await step("durable-object", "seen", { id: "msg_old", ttl: 600 }), false);
+    assert.equal(await step("durable-object", "seen", { id: "msg_old", ttl: 600 }), true);
   } finally {
     worker.stop();
   }

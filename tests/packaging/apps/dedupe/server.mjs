@@ -1,4 +1,4 @@
-// Several instances, one Redis: SET NX EX records each webhook-id atomically, so a delivery is
+// Several instances, one Redis: each webhook-id is claimed atomically, so a delivery is
 // handled once however many copies arrive and wherever they land.
 import express from "express";
 import { createClient } from "redis";

@@ -27,8 +27,10 @@ new Ed25519Webhook([pair.publicKey, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]).v
 
 // Receivers: dedupe stores and adapters.
 import {
+  DEFAULT_DEDUPE_LEASE,
   DEFAULT_DEDUPE_TTL,
   WebhookDuplicateError,
+  WebhookInProgressError,
   memoryStore,
   redisStore,
   kvStore,
@@ -39,24 +41,40 @@ import {
   koaVerifier,
   nextPagesVerifier,
   fastifyVerifier,
+  type ClaimState,
   type DedupeStore,
+  type LegacyDedupeStore,
   type Received,
 } from "formhook";
 
 const memory = memoryStore({ max: 1000 });
+const state: ClaimState = memory.claim("msg_1", DEFAULT_DEDUPE_LEASE, "token");
+memory.complete("msg_1", DEFAULT_DEDUPE_TTL);
+memory.release("msg_1", "token");
 const first: boolean = memory.seen("msg_1", DEFAULT_DEDUPE_TTL);
-const custom: DedupeStore = { seen: async (id: string, ttl: number) => id.length > ttl };
+const held = new Map<string, string>();
+const custom: DedupeStore = {
+  claim: async (id: string, lease: number, token: string) => (held.has(id) ? "in_progress" : (held.set(id, token + lease), "claimed")),
+  complete: (id: string) => void held.set(id, "done"),
+  release: (id: string, token: string) => void (held.get(id)?.startsWith(token) && held.delete(id)),
+};
+const legacy: LegacyDedupeStore = { seen: async (id: string, ttl: number) => id.length > ttl };
 const redis = redisStore({ sendCommand: async (args: string[]) => args.length }, { prefix: "x:" });
 const ioredis = redisStore({ call: async (command: string, ...args: string[]) => command + args.join() });
-async function receive(request: Request): Promise<string | undefined> {
+async function receive(request: Request): Promise<string | Response | undefined> {
   try {
-    const received: Received = await verifyRequest(request, "standard-webhooks", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", { dedupe: { store: custom, ttl: 3600 } });
-    await received.forget?.();
+    const received: Received = await verifyRequest(request, "standard-webhooks", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", { dedupe: { store: custom, ttl: 3600, lease: 30 } });
+    await received.complete?.();
+    await received.release?.();
     return received.id;
   } catch (e) {
     if (e instanceof WebhookDuplicateError) {
       const code: "duplicate" = e.code;
       return e.id + code;
+    }
+    if (e instanceof WebhookInProgressError) {
+      const code: "duplicate_in_progress" = e.code;
+      return new Response(code, { status: 409, headers: { "retry-after": String(e.retryAfter) } });
     }
     throw e;
   }
@@ -64,11 +82,15 @@ async function receive(request: Request): Promise<string | undefined> {
 void receive;
 void verifyNodeRequest;
 expressVerifier(wh, { dedupe: memory });
+expressVerifier(wh, { dedupe: legacy });
 honoVerifier("github", "secret", { dedupe: redis, limit: 1024 });
 koaVerifier("standard-webhooks", ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], { dedupe: ioredis });
 nextPagesVerifier("github", "secret")((req, res) => res.end());
 void fastifyVerifier;
 void kvStore;
-console.log(first);
-// @ts-expect-error: a store needs seen()
+console.log(first, state);
+// @ts-expect-error: a store needs claim/complete/release (or the deprecated seen)
 expressVerifier("github", "secret", { dedupe: { forget: () => {} } });
+// @ts-expect-error: claim answers one of the three states
+const wrong: DedupeStore = { claim: () => true, complete: () => {}, release: () => {} };
+void wrong;
