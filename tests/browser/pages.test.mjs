@@ -184,3 +184,46 @@ test("phone width: no horizontal overflow, every control labelled", async () => 
   }
   await context.close();
 });
+
+test("v1a: the playground verifies with a whpk_ public key; the dashboard creates an ed25519 endpoint and shows its key", async () => {
+  const { generateKeyPair, Webhook } = await import("../../pkg/dist/node.mjs");
+  const { secretKey, publicKey } = generateKeyPair();
+  const body = '{"type":"form.submission.created"}';
+  const ts = Math.floor(Date.now() / 1000);
+  const signature = new Webhook(secretKey).sign("msg_v1a", ts, body);
+  assert.match(signature, /^v1a,/);
+  const page = await browser.newPage();
+  await page.goto(`${worker.url}/playground/`);
+  await page.getByLabel("Scheme").selectOption("standard-webhooks");
+  await page.getByLabel("Secret", { exact: true }).fill(publicKey);
+  await page.getByLabel("Raw body").fill(body);
+  await page.getByLabel(/^Headers/).fill(`webhook-id: msg_v1a\nwebhook-timestamp: ${ts}\nwebhook-signature: ${signature}`);
+  await page.getByLabel("Now (Unix seconds; empty = this clock)").fill(String(ts));
+  await page.getByRole("button", { name: "Verify" }).click();
+  const result = page.locator("#result");
+  await result.filter({ hasText: "Valid signature" }).waitFor();
+  await page.getByLabel("Raw body").fill(body.replace("created", "deleted"));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await result.filter({ hasText: "Invalid: no matching signature" }).waitFor();
+  await page.close();
+
+  const dash = await (await browser.newContext()).newPage();
+  await dash.goto(`${worker.url}/dashboard/`);
+  await dash.getByLabel("Admin token").fill(token);
+  await dash.getByRole("button", { name: "Sign in" }).click();
+  await dash.getByLabel("Id (optional: a-z, 0-9, _ and -)").fill("keys");
+  await dash.getByRole("button", { name: "Create form" }).click();
+  await dash.goto(`${worker.url}/dashboard/#/forms/keys`);
+  await dash.getByLabel("URL", { exact: true }).fill(receiver.url);
+  await dash.getByLabel(/^Signing keys/).selectOption("ed25519");
+  await dash.getByRole("button", { name: "Add endpoint" }).click();
+  const shown = dash.locator("code.public-key");
+  await shown.waitFor();
+  const key = await shown.textContent();
+  assert.match(key, /^whpk_/);
+  const endpoints = await (await fetch(`${worker.url}/api/forms/keys/endpoints`, { headers: { authorization: `Bearer ${token}` } })).json();
+  const published = await (await fetch(`${worker.url}/keys/${endpoints.data[0].id}`)).json();
+  assert.equal(published.keys[0].public_key, key);
+  await shot(dash, "dashboard-ed25519-endpoint");
+  await dash.close();
+});

@@ -91,6 +91,7 @@ async function formsView() {
 let EVENTS = [];
 let SCHEMES = [];
 let SHAPES = [];
+let SIGNINGS = [];
 
 async function loadVocabulary() {
   if (SCHEMES.length) return;
@@ -99,6 +100,7 @@ async function loadVocabulary() {
   const { schemas } = (await res.json()).components;
   SCHEMES = schemas.EndpointView.properties.scheme.enum;
   SHAPES = schemas.EndpointView.properties.payload_shape.enum;
+  SIGNINGS = schemas.EndpointView.properties.signing.enum;
   EVENTS = schemas.EventSelector.enum.filter((e) => e !== "*");
 }
 
@@ -111,6 +113,7 @@ function endpointForm(formId, onDone) {
       events: EVENTS.filter((ev) => fd.getAll("events").includes(ev)),
       payload_shape: fd.get("payload_shape"),
       scheme: fd.get("scheme"),
+      signing: fd.get("signing"),
       timeout_ms: Number(fd.get("timeout_ms")),
     };
     const schedule = fd.get("retry_schedule");
@@ -124,8 +127,8 @@ function endpointForm(formId, onDone) {
     if (fd.get("description")) body.description = fd.get("description");
     try {
       const ep = await api("POST", `/forms/${formId}/endpoints`, body);
-      revealSecret(ep.secret);
-      flash(`Endpoint ${ep.id} added.`);
+      if (ep.secret) revealSecret(ep.secret);
+      flash(ep.public_key ? `Endpoint ${ep.id} added. Receivers verify v1a with the public key ${ep.public_key} (also at /keys/${ep.id}).` : `Endpoint ${ep.id} added.`);
       onDone();
     } catch (err) {
       fail(err);
@@ -138,6 +141,7 @@ function endpointForm(formId, onDone) {
     h("div", { class: "grid" },
       h("div", {}, h("label", { for: "ne-shape" }, "Payload shape"), h("select", { id: "ne-shape", name: "payload_shape" }, SHAPES.map((s) => h("option", { value: s }, s)))),
       h("div", {}, h("label", { for: "ne-scheme" }, "Signature scheme"), h("select", { id: "ne-scheme", name: "scheme" }, SCHEMES.map((s) => h("option", { value: s }, s)))),
+      h("div", {}, h("label", { for: "ne-signing" }, "Signing keys (ed25519 = v1a, standard-webhooks only)"), h("select", { id: "ne-signing", name: "signing" }, SIGNINGS.map((s) => h("option", { value: s }, s)))),
       h("div", {}, h("label", { for: "ne-retry" }, "Retry schedule"), h("select", { id: "ne-retry", name: "retry_schedule" },
         h("option", { value: "standard" }, "standard (0, 5 s, 5 min … 10 h)"), h("option", { value: "splitforms" }, "splitforms (30 s … 24 h)"), h("option", { value: "quick" }, "quick (0, 1 s, 4 s)"), h("option", { value: "custom" }, "custom"))),
       h("div", {}, h("label", { for: "ne-custom" }, "Custom delays (ms, comma separated)"), h("input", { type: "text", id: "ne-custom", name: "custom_schedule", placeholder: "0, 1000, 60000" })),
@@ -166,6 +170,7 @@ async function endpointCard(formId, ep) {
       sparkline(recent, `Endpoint ${ep.url}`),
       h("span", { class: "muted" }, `${ep.stats.delivered} delivered · ${ep.stats.pending} pending · ${ep.stats.failed} failed · ${ep.scheme} · ${ep.payload_shape}`)),
     ep.disabled_reason ? h("p", { class: "muted" }, `Disabled: ${ep.disabled_reason}`) : null,
+    ep.public_key ? h("p", { class: "muted" }, "Public key (v1a): ", h("code", { class: "public-key" }, ep.public_key), " · ", h("a", { href: `/keys/${ep.id}` }, "published keys")) : null,
     h("div", { class: "row" },
       h("a", { class: "button secondary", href: `#/forms/${formId}/endpoints/${ep.id}` }, "Delivery log"),
       act("Send test event", async () => {
@@ -179,8 +184,8 @@ async function endpointCard(formId, ep) {
       act("Rotate secret", async () => {
         if (!confirm("Rotate the signing secret? The old one keeps signing for 24 hours.")) return;
         const r = await api("POST", `/forms/${formId}/endpoints/${ep.id}/rotate-secret`, {});
-        revealSecret(r.secret);
-        flash(`Secret rotated; the previous one expires ${when(r.previous_secret_expires_at)}.`);
+        if (r.secret) revealSecret(r.secret);
+        flash(`${r.public_key ? `New public key ${r.public_key}. ` : ""}Rotated; the previous key expires ${when(r.previous_secret_expires_at)}.`);
       }),
       act("Delete", async () => {
         if (!confirm(`Delete the endpoint ${ep.url} and its log?`)) return;
@@ -296,10 +301,12 @@ async function endpointView(formId, epId) {
       events: EVENTS.filter((ev) => fd.getAll("events").includes(ev)),
       payload_shape: fd.get("payload_shape"),
       timeout_ms: Number(fd.get("timeout_ms")),
+      signing: fd.get("signing"),
       retry_schedule: /^[\d\s,]+$/.test(schedule) ? schedule.split(",").map((x) => Number(x.trim())) : schedule,
     };
     try {
-      await api("PATCH", `/forms/${formId}/endpoints/${epId}`, body);
+      const saved = await api("PATCH", `/forms/${formId}/endpoints/${epId}`, body);
+      if (saved.secret) revealSecret(saved.secret);
       flash("Endpoint saved.");
     } catch (err) {
       fail(err);
@@ -311,9 +318,10 @@ async function endpointView(formId, epId) {
     h("fieldset", {}, h("legend", {}, "Events"), EVENTS.map((ev, i) => h("label", { class: "inline", for: `ee-ev-${i}` }, h("input", { type: "checkbox", id: `ee-ev-${i}`, name: "events", value: ev, checked: ep.events.includes(ev) || ep.events.includes("*") }), ev))),
     h("div", { class: "grid" },
       h("div", {}, h("label", { for: "ee-shape" }, "Payload shape"), h("select", { id: "ee-shape", name: "payload_shape" }, SHAPES.map((s) => h("option", { value: s, selected: s === ep.payload_shape }, s)))),
+      h("div", {}, h("label", { for: "ee-signing" }, "Signing keys"), h("select", { id: "ee-signing", name: "signing" }, SIGNINGS.map((s) => h("option", { value: s, selected: s === ep.signing }, s)))),
       h("div", {}, h("label", { for: "ee-timeout" }, "Timeout (ms)"), h("input", { type: "number", id: "ee-timeout", name: "timeout_ms", value: ep.timeout_ms, min: "100", max: "30000" })),
       h("div", {}, h("label", { for: "ee-retry" }, "Retry schedule (standard, splitforms, quick or ms list)"), h("input", { type: "text", id: "ee-retry", name: "retry_schedule", value: Array.isArray(ep.retry_schedule) ? ep.retry_schedule.join(", ") : ep.retry_schedule }))),
-    h("p", { class: "muted" }, `Scheme ${ep.scheme}; ${ep.secret_count} live secret(s).`),
+    h("p", { class: "muted" }, `Scheme ${ep.scheme}; ${ep.secret_count} live key(s).`, ep.public_key ? [" Public key: ", h("code", {}, ep.public_key)] : null),
     h("button", { type: "submit" }, "Save endpoint"));
   const chronological = [...attempts.data].reverse();
   const ok = attempts.data.filter((a) => a.outcome === "delivered").length;

@@ -1,6 +1,24 @@
 // The playground: every check is the wasm core's (`verify`/`sign` of the formhook package);
 // this file only reads the form, explains the error code and renders snippets.
-import { listSchemes, sign, verify } from "../vendor/formhook.mjs";
+import * as hmacOnly from "../vendor/formhook.mjs";
+
+const { listSchemes } = hmacOnly;
+
+// ed25519 keys (whpk_/whsk_, Standard Webhooks v1a) need the package's second wasm: loaded only
+// when such a key is entered, as an app would import "formhook/ed25519".
+let ed25519;
+async function backendFor(keys) {
+  if (!keys.some((k) => /^wh(pk|sk)_/.test(k))) return hmacOnly;
+  ed25519 ??= await import("../vendor/formhook-ed25519.mjs");
+  return ed25519;
+}
+
+/** Several prefixed keys (a rotation, or whsec_ beside whpk_) may be entered separated by spaces;
+ * anything else is one secret, spaces included (GitHub's example has them). */
+function keysOf(text) {
+  const parts = text.split(/\s+/).filter(Boolean);
+  return parts.length > 1 && parts.every((p) => /^wh(sec|pk|sk)_/.test(p)) ? parts : [text];
+}
 
 const $ = (id) => document.getElementById(id);
 const schemes = listSchemes();
@@ -79,13 +97,15 @@ function show(kind, title, detail = "") {
   }
 }
 
-function run() {
+async function run() {
   const input = current();
   $("canonical").textContent = canonical(input);
   renderSnippet();
   if (!input.secret) return show("bad", "Invalid: no secret", "Enter the endpoint's signing secret.");
   try {
-    verify(input.scheme.name, [input.secret], input.body, input.headers, { now: input.now, tolerance: input.tolerance });
+    const keys = keysOf(input.secret);
+    const { verify } = await backendFor(keys);
+    verify(input.scheme.name, keys, input.body, input.headers, { now: input.now, tolerance: input.tolerance });
     show("ok", "Valid signature", `Verified with ${input.scheme.name}.`);
   } catch (e) {
     const code = e.code ?? "error";
@@ -100,15 +120,17 @@ function run() {
   }
 }
 
-function doSign() {
+async function doSign() {
   const input = current();
   if (!input.secret) return show("bad", "Invalid: no secret", "Enter a secret to sign with.");
   try {
     const ts = $("sign-ts").value.trim() === "" ? Math.floor(Date.now() / 1000) : Number($("sign-ts").value);
-    const headers = sign(input.scheme.name, [input.secret], { id: $("msg-id").value, timestamp: ts, payload: input.body });
+    const keys = keysOf(input.secret);
+    const { sign } = await backendFor(keys);
+    const headers = sign(input.scheme.name, keys, { id: $("msg-id").value, timestamp: ts, payload: input.body });
     $("headers").value = Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join("\n");
     if ($("sign-ts").value.trim() !== "") $("now").value = String(ts);
-    run();
+    await run();
   } catch (e) {
     show("bad", `Cannot sign: ${e.code ?? "error"}`, e.message);
   }
