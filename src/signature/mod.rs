@@ -16,7 +16,7 @@ use crate::mac::HmacKey;
 use crate::secret::{Secret, SecretError};
 pub use error::VerifyError;
 pub use key::{AsKey, Key, KeyRef};
-pub use parse::MAX_SIGNATURES;
+pub use parse::{MAX_ED25519_SIGNATURES, MAX_SIGNATURES};
 use parse::{parse_signature_header, parse_timestamp, Candidate};
 
 /// Reference libraries accept a timestamp up to five minutes either side of now.

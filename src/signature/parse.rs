@@ -9,6 +9,11 @@ use crate::mac::MAC_LEN;
 /// Most signature entries read from one header; real senders use one to three (rotation).
 pub const MAX_SIGNATURES: usize = 100;
 
+/// Most `v1a` entries read from one header. An ed25519 check costs ~100× an HMAC one (about
+/// 0.13 ms per entry and key in wasm), so 100 entries would let one request buy ~13 ms of CPU per
+/// key; senders use one to three (rotation).
+pub const MAX_ED25519_SIGNATURES: usize = 10;
+
 /// Length of an ed25519 signature (`v1a`) in bytes.
 pub(crate) const ED25519_SIGNATURE_LEN: usize = 64;
 
@@ -76,6 +81,8 @@ pub(crate) fn parse_signature_header(
     };
     match scheme {
         Scheme::StandardWebhooks => {
+            #[cfg(feature = "ed25519")]
+            let mut ed25519_entries = 0;
             // Entries are space-separated; a repeated header joined by `Headers.get` or Node reads
             // `v1,a=, v1,b=`, so a trailing comma (never part of base64) ends an entry too.
             for entry in header
@@ -88,10 +95,16 @@ pub(crate) fn parse_signature_header(
                     // Without ed25519 there is no key a `v1a` entry could count for; not
                     // decoding it keeps the HMAC-only wasm small.
                     #[cfg(feature = "ed25519")]
-                    Some(("v1a", sig)) => push(
-                        base64_decode_exact(sig)
-                            .map_or(Candidate::MalformedEd25519, Candidate::Ed25519),
-                    )?,
+                    Some(("v1a", sig)) => {
+                        ed25519_entries += 1;
+                        if ed25519_entries > MAX_ED25519_SIGNATURES {
+                            return Err(VerifyError::TooManySignatures);
+                        }
+                        push(
+                            base64_decode_exact(sig)
+                                .map_or(Candidate::MalformedEd25519, Candidate::Ed25519),
+                        )?
+                    }
                     _ => {}
                 }
             }
@@ -132,4 +145,31 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<i64, VerifyError> {
         return Err(VerifyError::InvalidTimestamp);
     }
     text.parse().map_err(|_| VerifyError::InvalidTimestamp)
+}
+
+#[cfg(all(test, feature = "ed25519"))]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+
+    fn v1a_header(entries: usize) -> String {
+        let entry = alloc::format!("v1a,{}", crate::encoding::base64_encode(&[7u8; 64]));
+        alloc::vec![entry; entries].join(" ")
+    }
+
+    #[test]
+    fn ed25519_entries_are_capped_below_the_general_limit() {
+        let ten = v1a_header(MAX_ED25519_SIGNATURES);
+        let parsed =
+            parse_signature_header(Scheme::StandardWebhooks, &ten).map(|p| p.ed25519().count());
+        assert_eq!(parsed.ok(), Some(MAX_ED25519_SIGNATURES));
+        let eleven = v1a_header(MAX_ED25519_SIGNATURES + 1);
+        assert!(matches!(
+            parse_signature_header(Scheme::StandardWebhooks, &eleven),
+            Err(VerifyError::TooManySignatures)
+        ));
+        // HMAC entries keep the general limit.
+        let many_v1 = alloc::vec!["v1,AAAA"; 50].join(" ");
+        assert!(parse_signature_header(Scheme::StandardWebhooks, &many_v1).is_ok());
+    }
 }
