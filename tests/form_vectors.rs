@@ -81,12 +81,19 @@ fn captures_cover_the_browser_quirks() {
         .iter()
         .map(|c| base64_decode(text(c, "body_base64")).expect("base64 body"))
         .collect();
-    let any = |needle: &[u8]| bodies.iter().any(|b| b.windows(needle.len()).any(|w| w == needle));
+    let any = |needle: &[u8]| {
+        bodies
+            .iter()
+            .any(|b| b.windows(needle.len()).any(|w| w == needle))
+    };
     // What the parser has to read right: if Chromium stops sending these, the vectors no
     // longer test them.
     assert!(any(b"name=\"ends\\\"\r\n"), "a name ending in a backslash");
     assert!(any(b"name=\"quote%22x\""), "%22 in a name");
     assert!(any(b"filename=\"new%0Aline.txt\""), "%0A in a filename");
-    assert!(any(b"name=\"\x95\x5c\""), "Shift_JIS 0x5C before the closing quote");
+    assert!(
+        any(b"name=\"\x95\x5c\""),
+        "Shift_JIS 0x5C before the closing quote"
+    );
     assert!(any(b"filename=\"\"\r\n"), "an empty file input");
 }
