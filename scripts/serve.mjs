@@ -55,7 +55,7 @@ export const maskToken = (token) => `${token.slice(0, 4)}…`;
  * workerd), as a crash would.
  */
 export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowlist = "", vars = {}, quiet = false, logLevel = "info", timeoutMs = 90_000 } = {}) {
-  if (!existsSync(join(ROOT, "pkg", "worker", "build", "index.js"))) {
+  if (!existsSync(join(ROOT, "worker", "build", "index.js"))) {
     throw new Error("the worker is not built: run scripts/build-worker");
   }
   const chosenPort = port || (await freePort());
