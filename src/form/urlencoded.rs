@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 /// # Errors
 ///
 /// [`FormError::BodyTooLarge`], [`FormError::TooManyFields`] (counted per pair, repeats
-/// included), [`FormError::EmptyFieldName`] (`=x`: browsers never send a nameless field),
+/// included, before anything is decoded), [`FormError::EmptyFieldName`] (`=x`: browsers never send a nameless field),
 /// [`FormError::NameTooLong`], [`FormError::ForbiddenKey`], [`FormError::ValueTooLong`],
 /// [`FormError::UnknownCharset`], and [`FormError::InvalidUtf8`] or
 /// [`FormError::InvalidEncoding`] for bytes the charset does not define.
@@ -25,7 +25,14 @@ pub fn parse_urlencoded(body: &[u8], limits: &Limits) -> Result<FormData, FormEr
     if body.len() > limits.max_body_bytes {
         return Err(FormError::BodyTooLarge);
     }
-    let charset = match pairs(body).find(|(name, _)| is_charset_field(name)) {
+    // One split into at most `max_fields + 1` pairs; the charset is known before decoding.
+    let raw: Vec<(&[u8], &[u8])> = pairs(body)
+        .take(limits.max_fields.saturating_add(1))
+        .collect();
+    if raw.len() > limits.max_fields {
+        return Err(FormError::TooManyFields);
+    }
+    let charset = match raw.iter().find(|(name, _)| is_charset_field(name)) {
         Some((_, value)) => core::str::from_utf8(&percent_decode(value))
             .ok()
             .and_then(Charset::from_label)
@@ -36,12 +43,7 @@ pub fn parse_urlencoded(body: &[u8], limits: &Limits) -> Result<FormData, FormEr
         charset,
         ..FormData::default()
     };
-    let mut count: usize = 0;
-    for (raw_name, raw_value) in pairs(body) {
-        count = count.saturating_add(1);
-        if count > limits.max_fields {
-            return Err(FormError::TooManyFields);
-        }
+    for (raw_name, raw_value) in raw {
         let name = charset.decode(percent_decode(raw_name))?;
         check_name(&name, limits)?;
         let value = charset.decode(percent_decode(raw_value))?;
@@ -84,6 +86,10 @@ fn hex_digit(b: u8) -> Option<u8> {
 
 /// Decodes `+` to a space and `%XX` to its byte; any other `%` stays as it is (WHATWG URL).
 fn percent_decode(raw: &[u8]) -> Vec<u8> {
+    // `contains` on bytes is a memchr: most names and values have nothing to decode.
+    if !raw.contains(&b'%') && !raw.contains(&b'+') {
+        return raw.to_vec();
+    }
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while let Some(&b) = raw.get(i) {
