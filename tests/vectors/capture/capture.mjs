@@ -5,7 +5,7 @@
 //
 //   node tests/vectors/capture/capture.mjs
 //
-// Writes tests/vectors/forms.json (read by tests/form_vectors.rs) and one seed per capture in
+// Also appends the hand-written SYNTHETIC cases. Writes tests/vectors/forms.json (read by tests/form_vectors.rs) and one seed per capture in
 // fuzz/corpus/{form_multipart,form_urlencoded,form_any}/. Each case's expected fields and files
 // are what the script typed into the form (file sizes and SHA-256 computed here from the bytes
 // it attached), never what a parser made of the capture.
@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { CASES } from "./cases.mjs";
+import { CASES, SYNTHETIC } from "./cases.mjs";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
@@ -97,6 +97,7 @@ async function main() {
       );
       out.push({
         tcId: out.length + 1,
+        source: "chromium",
         id: kase.id,
         comment: kase.comment,
         page_charset: kase.pageCharset,
@@ -126,14 +127,18 @@ async function main() {
     await browser.close();
     server.close();
   }
+  for (const kase of SYNTHETIC) {
+    const { body, ...rest } = kase;
+    out.push({ tcId: out.length + 1, source: "synthetic", ...rest, body_base64: Buffer.from(body, "latin1").toString("base64") });
+  }
   const vectors = {
     comment:
-      "Raw form submissions captured from Chromium by tests/vectors/capture/capture.mjs; fields and files are what the script put into each form. Read by tests/form_vectors.rs.",
+      "Raw form submissions captured from Chromium by tests/vectors/capture/capture.mjs (source: chromium; fields and files are what the script put into each form), then hand-written bodies other clients send or that must be refused (source: synthetic). Read by tests/form_vectors.rs.",
     browser: `Chromium ${version} (Debian), headless, driven by playwright-core`,
     cases: out,
   };
   writeFileSync(join(ROOT, "tests", "vectors", "forms.json"), `${JSON.stringify(vectors, null, 2)}\n`);
-  console.log(`wrote tests/vectors/forms.json: ${out.length} captures from Chromium ${version}`);
+  console.log(`wrote tests/vectors/forms.json: ${CASES.length} captures from Chromium ${version}, ${SYNTHETIC.length} hand-written cases`);
 }
 
 await main();

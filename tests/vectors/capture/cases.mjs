@@ -132,3 +132,86 @@ export const CASES = [
     expect: { note: "only text" },
   },
 ];
+
+/** Hand-written bodies for what no browser sends but other clients do, or what must be
+ * refused; `body` is Latin-1 text (one byte per character). */
+const part = (disposition, content) => `--b\r\nContent-Disposition: form-data; ${disposition}\r\n\r\n${content}\r\n`;
+export const SYNTHETIC = [
+  {
+    id: "go-escaped-quotes",
+    comment: "Go's mime/multipart writer escapes \" and \\ in quoted names and filenames",
+    content_type: "multipart/form-data; boundary=b",
+    body: `${part('name="a\\"b"', "1")}${part('name="f"; filename="c\\\\d\\".txt"', "x")}--b--`,
+    result: "valid",
+    fields: { 'a"b': "1" },
+    files: [{ field: "f", filename: 'c\\d".txt', content_type: "application/octet-stream", size: 1, sha256: "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881" }],
+  },
+  {
+    id: "bare-lf-before-first-boundary",
+    comment: "a preamble ending in a bare LF: every part is read",
+    content_type: "multipart/form-data; boundary=b",
+    body: `preamble\n${part("name=first", "1")}${part("name=second", "2")}--b--`,
+    result: "valid",
+    fields: { first: "1", second: "2" },
+    files: [],
+  },
+  {
+    id: "boundary-inside-preamble-text",
+    comment: "the first boundary is not at the start of a line: refused, never read from the next boundary",
+    content_type: "multipart/form-data; boundary=b",
+    body: `junk${part("name=first", "1")}${part("name=second", "2")}--b--`,
+    result: "invalid",
+    error: "multipart_misplaced_delimiter",
+  },
+  {
+    id: "extended-filename-only",
+    comment: "filename* (RFC 8187) as the only file name",
+    content_type: "multipart/form-data; boundary=b",
+    body: `${part("name=f; filename*=UTF-8''na%C3%AFve%20%E2%82%AC.txt", "x")}--b--`,
+    result: "valid",
+    fields: {},
+    files: [{ field: "f", filename: "naïve €.txt", content_type: "application/octet-stream", size: 1, sha256: "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881" }],
+  },
+  {
+    id: "windows-path-filename",
+    comment: "an old browser's full Windows path is kept as sent (the core offers the base name separately)",
+    content_type: "multipart/form-data; boundary=b",
+    body: `${part('name=cv; filename="C:\\Users\\ada\\cv.pdf"', "x")}--b--`,
+    result: "valid",
+    fields: {},
+    files: [{ field: "cv", filename: "C:\\Users\\ada\\cv.pdf", content_type: "application/octet-stream", size: 1, sha256: "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881" }],
+  },
+  {
+    id: "filename-too-long",
+    comment: "a file name over 1,024 bytes",
+    content_type: "multipart/form-data; boundary=b",
+    body: `${part(`name=f; filename="${"n".repeat(1025)}"`, "x")}--b--`,
+    result: "invalid",
+    error: "filename_too_long",
+  },
+  {
+    id: "invalid-percent-kept",
+    comment: "a % not followed by two hex digits stays as it is (WHATWG URL)",
+    content_type: "application/x-www-form-urlencoded",
+    body: "a=100%&b=%zz&c=%4",
+    result: "valid",
+    fields: { a: "100%", b: "%zz", c: "%4" },
+    files: [],
+  },
+  {
+    id: "empty-name",
+    comment: "a pair with an empty name: no browser sends one",
+    content_type: "application/x-www-form-urlencoded",
+    body: "=x",
+    result: "invalid",
+    error: "empty_field_name",
+  },
+  {
+    id: "unknown-charset-field",
+    comment: "a _charset_ field naming no WHATWG encoding",
+    content_type: "application/x-www-form-urlencoded",
+    body: "_charset_=utf-7&a=1",
+    result: "invalid",
+    error: "unknown_charset",
+  },
+];
