@@ -27,10 +27,14 @@ pub enum FormError {
     MissingBoundary,
     /// The multipart boundary is empty, longer than 70 characters or uses characters RFC 2046 forbids.
     InvalidBoundary,
-    /// A `%` escape is not followed by two hexadecimal digits.
-    MalformedPercentEncoding,
     /// A field name or text value is not valid UTF-8.
     InvalidUtf8,
+    /// A field name, file name or text value is not valid in the legacy charset it was sent in.
+    InvalidEncoding,
+    /// A `_charset_` field or a `charset` parameter names no encoding of the WHATWG Encoding Standard.
+    UnknownCharset,
+    /// An uploaded file's name is longer than [`Limits::max_filename_bytes`](super::Limits::max_filename_bytes).
+    FilenameTooLong,
     /// The JSON body is not valid JSON.
     MalformedJson,
     /// The JSON body is valid JSON but not an object.
@@ -43,6 +47,9 @@ pub enum FormError {
     EmptyFieldName,
     /// The multipart body never contains its boundary delimiter.
     MultipartNoDelimiter,
+    /// The multipart body's first boundary is not at the start of a line, so where the first
+    /// part begins is unclear.
+    MultipartMisplacedDelimiter,
     /// A multipart boundary delimiter is followed by something other than a line break or `--`.
     MultipartMalformedDelimiter,
     /// The multipart body ended before its closing boundary.
@@ -78,14 +85,17 @@ impl FormError {
             Self::UnsupportedContentType => "unsupported_content_type",
             Self::MissingBoundary => "missing_boundary",
             Self::InvalidBoundary => "invalid_boundary",
-            Self::MalformedPercentEncoding => "malformed_percent_encoding",
             Self::InvalidUtf8 => "invalid_utf8",
+            Self::InvalidEncoding => "invalid_encoding",
+            Self::UnknownCharset => "unknown_charset",
+            Self::FilenameTooLong => "filename_too_long",
             Self::MalformedJson => "malformed_json",
             Self::JsonNotObject => "json_not_object",
             Self::JsonTooDeep => "json_too_deep",
             Self::ForbiddenKey => "forbidden_key",
             Self::EmptyFieldName => "empty_field_name",
             Self::MultipartNoDelimiter => "multipart_no_delimiter",
+            Self::MultipartMisplacedDelimiter => "multipart_misplaced_delimiter",
             Self::MultipartMalformedDelimiter => "multipart_malformed_delimiter",
             Self::MultipartUnexpectedEnd => "multipart_unexpected_end",
             Self::MultipartHeadersUnterminated => "multipart_headers_unterminated",
@@ -114,14 +124,17 @@ impl FormError {
             }
             Self::MissingBoundary => "multipart content type has no boundary parameter",
             Self::InvalidBoundary => "multipart boundary is empty, longer than 70 characters or contains forbidden characters",
-            Self::MalformedPercentEncoding => "a percent escape is not followed by two hexadecimal digits",
             Self::InvalidUtf8 => "a field name or value is not valid UTF-8",
+            Self::InvalidEncoding => "a field name, file name or value is not valid in the form's charset",
+            Self::UnknownCharset => "the form's charset is not a known encoding",
+            Self::FilenameTooLong => "an uploaded file's name is longer than allowed",
             Self::MalformedJson => "request body is not valid JSON",
             Self::JsonNotObject => "JSON body is not an object",
             Self::JsonTooDeep => "JSON body is nested deeper than allowed",
             Self::ForbiddenKey => "a key uses a forbidden name (__proto__, constructor or prototype)",
             Self::EmptyFieldName => "a field name is empty",
             Self::MultipartNoDelimiter => "multipart body does not contain its boundary",
+            Self::MultipartMisplacedDelimiter => "multipart body's first boundary is not at the start of a line",
             Self::MultipartMalformedDelimiter => "multipart boundary is followed by unexpected bytes",
             Self::MultipartUnexpectedEnd => "multipart body ended before its closing boundary",
             Self::MultipartHeadersUnterminated => "multipart part headers are not followed by an empty line",
@@ -160,7 +173,7 @@ mod tests {
     use alloc::string::ToString;
     use alloc::vec::Vec;
 
-    const ALL: [FormError; 27] = [
+    const ALL: [FormError; 30] = [
         FormError::BodyTooLarge,
         FormError::TooManyFields,
         FormError::TooManyFiles,
@@ -171,14 +184,17 @@ mod tests {
         FormError::UnsupportedContentType,
         FormError::MissingBoundary,
         FormError::InvalidBoundary,
-        FormError::MalformedPercentEncoding,
         FormError::InvalidUtf8,
+        FormError::InvalidEncoding,
+        FormError::UnknownCharset,
+        FormError::FilenameTooLong,
         FormError::MalformedJson,
         FormError::JsonNotObject,
         FormError::JsonTooDeep,
         FormError::ForbiddenKey,
         FormError::EmptyFieldName,
         FormError::MultipartNoDelimiter,
+        FormError::MultipartMisplacedDelimiter,
         FormError::MultipartMalformedDelimiter,
         FormError::MultipartUnexpectedEnd,
         FormError::MultipartHeadersUnterminated,

@@ -49,6 +49,7 @@ pub fn parse_json(body: &[u8], limits: &Limits) -> Result<FormData, FormError> {
     Ok(FormData {
         fields,
         files: alloc::vec::Vec::new(),
+        charset: super::Charset::UTF_8,
     })
 }
 

@@ -4,7 +4,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
+use header::{parse_params, Quoting};
 
+mod charset;
 mod error;
 mod field;
 mod header;
@@ -12,6 +14,7 @@ mod json;
 mod multipart;
 mod urlencoded;
 
+pub use charset::Charset;
 pub use error::FormError;
 pub use json::parse_json;
 pub use multipart::{is_valid_boundary, parse_multipart};
@@ -23,13 +26,19 @@ pub use urlencoded::parse_urlencoded;
 /// strings in the order sent. JSON bodies keep their values as sent (numbers, booleans, nested).
 pub type Fields = serde_json::Map<String, serde_json::Value>;
 
+/// The field a browser fills with the name of the charset it sent the form in (HTML standard).
+pub(crate) const CHARSET_FIELD: &str = "_charset_";
+
 /// A parsed submission body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FormData {
     /// The non-file fields.
     pub fields: Fields,
-    /// Uploaded files (multipart only), in the order sent.
+    /// Uploaded files (multipart only), in the order sent; empty file inputs are not listed.
     pub files: Vec<FileInfo>,
+    /// The charset names and text values were decoded from (always UTF-8 for JSON), so a
+    /// consumer can tell how the bytes were read.
+    pub charset: Charset,
 }
 
 /// What is known about one uploaded file; the bytes stay in the request body at [`FileInfo::range`].
@@ -37,7 +46,9 @@ pub struct FormData {
 pub struct FileInfo {
     /// The form field the file was sent under.
     pub field: String,
-    /// The client's file name (as sent, possibly empty).
+    /// The client's file name as sent (the HTML standard's `%22`, `%0D`, `%0A` escapes
+    /// decoded), possibly with directory parts (old browsers send `C:\…\file.png`): use
+    /// [`FileInfo::base_name`] to name a stored file.
     pub filename: String,
     /// The part's `Content-Type`, `application/octet-stream` when absent.
     pub content_type: String,
@@ -50,7 +61,20 @@ pub struct FileInfo {
     pub range: Range<usize>,
 }
 
-/// Bounds applied while parsing; every one has a distinct error.
+impl FileInfo {
+    /// The file name without directory parts: what follows the last `/` or `\`, as browsers
+    /// themselves only ever send a base name. A name ending in a separator gives `""`.
+    #[must_use]
+    pub fn base_name(&self) -> &str {
+        self.filename
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(&self.filename)
+    }
+}
+
+/// Bounds applied while parsing (every one has a distinct error), and the charset of the form's
+/// page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted body, in bytes.
@@ -65,8 +89,13 @@ pub struct Limits {
     pub max_files: usize,
     /// Largest single file, in bytes.
     pub max_file_bytes: usize,
+    /// Longest uploaded file name, in bytes of UTF-8.
+    pub max_filename_bytes: usize,
     /// Deepest nesting of arrays/objects in a JSON body.
     pub max_depth: usize,
+    /// The charset of the page the form is on, used when the submission names none (by a
+    /// `_charset_` field or a `charset` parameter). Browsers send a form in its page's charset.
+    pub default_charset: Charset,
 }
 
 impl Default for Limits {
@@ -78,59 +107,85 @@ impl Default for Limits {
             max_value_bytes: 64 * 1024,
             max_files: 10,
             max_file_bytes: 1024 * 1024,
+            // 255 characters (the common file-system limit) of up to 4 bytes each.
+            max_filename_bytes: 1024,
             max_depth: 16,
+            default_charset: Charset::UTF_8,
         }
     }
 }
 
 /// Parses `body` according to its `Content-Type` header value.
 ///
-/// The media type is matched case-insensitively, ignoring parameters:
-/// `application/x-www-form-urlencoded` goes to [`parse_urlencoded`], `application/json` and
-/// `application/*+json` to [`parse_json`], `multipart/form-data` to [`parse_multipart`] with its
-/// `boundary` parameter (quoted or not). `charset` is ignored: bodies are read as UTF-8.
-/// [`Limits::max_body_bytes`] is checked before anything else.
+/// The media type is matched case-insensitively: `application/x-www-form-urlencoded` goes to
+/// [`parse_urlencoded`], `application/json` and `application/*+json` to [`parse_json`],
+/// `multipart/form-data` to [`parse_multipart`] with its `boundary` parameter (quoted or not).
+/// A `charset` parameter on a urlencoded or multipart type overrides
+/// [`Limits::default_charset`] (a `_charset_` field in the body still takes precedence); JSON
+/// is always UTF-8. [`Limits::max_body_bytes`] is checked before anything else.
 ///
 /// # Errors
 ///
 /// [`FormError::BodyTooLarge`], [`FormError::MissingContentType`] (empty header),
-/// [`FormError::UnsupportedContentType`], [`FormError::MissingBoundary`],
-/// [`FormError::InvalidBoundary`] (also for an unparsable or repeated `boundary` parameter), and
-/// whatever the chosen parser returns.
+/// [`FormError::UnsupportedContentType`] (also for unparsable urlencoded parameters),
+/// [`FormError::MissingBoundary`], [`FormError::InvalidBoundary`] (also for unparsable
+/// multipart parameters or a repeated `boundary`), [`FormError::UnknownCharset`], and whatever
+/// the chosen parser returns.
 pub fn parse(content_type: &str, body: &[u8], limits: &Limits) -> Result<FormData, FormError> {
     if body.len() > limits.max_body_bytes {
         return Err(FormError::BodyTooLarge);
     }
-    let (media_type, params) = header::split_type(content_type);
+    let (media_type, params) = header::split_type(content_type.as_bytes());
     if media_type.is_empty() {
         return Err(FormError::MissingContentType);
     }
-    if media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        parse_urlencoded(body, limits)
+    if media_type.eq_ignore_ascii_case(b"application/x-www-form-urlencoded") {
+        let params = parse_params(params, Quoting::Escapes, FormError::UnsupportedContentType)?;
+        parse_urlencoded(body, &with_charset_param(&params, limits)?)
     } else if is_json_media_type(media_type) {
         parse_json(body, limits)
-    } else if media_type.eq_ignore_ascii_case("multipart/form-data") {
+    } else if media_type.eq_ignore_ascii_case(b"multipart/form-data") {
+        let params = parse_params(params, Quoting::Escapes, FormError::InvalidBoundary)?;
         let mut boundary = None;
-        for (name, value) in header::parse_params(params, FormError::InvalidBoundary)? {
-            if name.eq_ignore_ascii_case("boundary") && boundary.replace(value).is_some() {
+        for (name, value) in &params {
+            if name.eq_ignore_ascii_case(b"boundary") && boundary.replace(value).is_some() {
                 return Err(FormError::InvalidBoundary);
             }
         }
         let boundary = boundary.ok_or(FormError::MissingBoundary)?;
-        parse_multipart(body, &boundary, limits)
+        let boundary = core::str::from_utf8(boundary).map_err(|_| FormError::InvalidBoundary)?;
+        parse_multipart(body, boundary, &with_charset_param(&params, limits)?)
     } else {
         Err(FormError::UnsupportedContentType)
     }
 }
 
+/// `limits` with the content type's first `charset` parameter, when it has one, as the default.
+fn with_charset_param(params: &[header::Param<'_>], limits: &Limits) -> Result<Limits, FormError> {
+    let Some((_, label)) = params
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(b"charset"))
+    else {
+        return Ok(*limits);
+    };
+    let charset = core::str::from_utf8(label)
+        .ok()
+        .and_then(Charset::from_label)
+        .ok_or(FormError::UnknownCharset)?;
+    Ok(Limits {
+        default_charset: charset,
+        ..*limits
+    })
+}
+
 /// `application/json` or a structured `application/<subtype>+json`, case-insensitively.
-fn is_json_media_type(media_type: &str) -> bool {
+fn is_json_media_type(media_type: &[u8]) -> bool {
     let lower = media_type.to_ascii_lowercase();
-    lower == "application/json"
+    lower == b"application/json"
         || lower
-            .strip_prefix("application/")
-            .and_then(|subtype| subtype.strip_suffix("+json"))
-            .is_some_and(|name| !name.is_empty() && !name.contains(['/', ' ', '\t']))
+            .strip_prefix(b"application/")
+            .and_then(|subtype| subtype.strip_suffix(b"+json"))
+            .is_some_and(|name| !name.is_empty() && !name.iter().any(|b| b"/ \t".contains(b)))
 }
 
 #[cfg(test)]
@@ -220,6 +275,53 @@ mod tests {
         assert_eq!(
             fields("multipart/form-data; boundary=a{b", "--a{b--"),
             Err(FormError::InvalidBoundary)
+        );
+    }
+
+    #[test]
+    fn charset_parameter() {
+        let latin = |ct: &str, body: &[u8]| {
+            parse(ct, body, &Limits::default())
+                .map(|f| (serde_json::Value::Object(f.fields), f.charset.name()))
+        };
+        assert_eq!(
+            latin(
+                "application/x-www-form-urlencoded; charset=ISO-8859-1",
+                b"a=%E9"
+            ),
+            Ok((json!({"a": "é"}), "windows-1252"))
+        );
+        // A `_charset_` field names what the browser really used.
+        assert_eq!(
+            latin(
+                "application/x-www-form-urlencoded; charset=latin1",
+                b"a=%C3%A9&_charset_=UTF-8"
+            ),
+            Ok((json!({"a": "é", "_charset_": "UTF-8"}), "UTF-8"))
+        );
+        let part = b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\n\xe9\r\n--b--";
+        assert_eq!(
+            latin(
+                "multipart/form-data; boundary=b; charset=\"windows-1252\"",
+                part
+            ),
+            Ok((json!({"a": "é"}), "windows-1252"))
+        );
+        // JSON is UTF-8 whatever the parameter says.
+        assert_eq!(
+            latin(
+                "application/json; charset=latin1",
+                r#"{"a":"é"}"#.as_bytes()
+            ),
+            Ok((json!({"a": "é"}), "UTF-8"))
+        );
+        assert_eq!(
+            latin("application/x-www-form-urlencoded; charset=nope", b"a=1"),
+            Err(FormError::UnknownCharset)
+        );
+        assert_eq!(
+            latin("application/x-www-form-urlencoded; charset=\"x", b"a=1"),
+            Err(FormError::UnsupportedContentType)
         );
     }
 

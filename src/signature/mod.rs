@@ -16,8 +16,8 @@ use crate::mac::HmacKey;
 use crate::secret::{Secret, SecretError};
 pub use error::VerifyError;
 pub use key::{AsKey, Key, KeyRef};
-pub use parse::{MAX_ED25519_SIGNATURES, MAX_SIGNATURES};
 use parse::{parse_signature_header, parse_timestamp, Candidate};
+pub use parse::{MAX_ED25519_SIGNATURES, MAX_SIGNATURES};
 
 /// Reference libraries accept a timestamp up to five minutes either side of now.
 pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
