@@ -421,10 +421,35 @@ mod tests {
         map.insert("X-Hub-Signature-256".to_string(), "sha256=0000".to_string());
         map.insert("webhook-id".to_string(), "forged".to_string());
         map.insert("x-tenant".to_string(), "acme".to_string());
+        // Reserved names that no attempt sets itself, so only the check at send time drops them.
+        let unset = [
+            "svix-signature",
+            "Shopify-Hmac-Sha256",
+            "content-length",
+            "connection",
+            "x-formhook-replay",
+        ];
+        for name in unset {
+            map.insert(name.to_string(), "forged".to_string());
+        }
         let custom = CustomHeaders::from(map);
         for scheme in Scheme::ALL {
             let keys = [key()];
             let headers = attempt_headers(&attempt(scheme, &keys, &custom)).unwrap();
+            for name in unset {
+                let lower = name.to_ascii_lowercase();
+                assert_eq!(
+                    get(&headers, &lower),
+                    Vec::<&str>::new(),
+                    "{scheme:?} {name}"
+                );
+            }
+            assert!(
+                headers
+                    .iter()
+                    .all(|(_, v)| v != "forged" && v != "sha256=0000"),
+                "{scheme:?}: {headers:?}"
+            );
             let sig_name = scheme.header_names().signature;
             let sig = get(&headers, sig_name);
             assert_eq!(sig.len(), 1, "{scheme:?}");

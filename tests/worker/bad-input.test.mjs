@@ -191,17 +191,29 @@ describe("admin: bad tokens and bad input", () => {
     assert.equal(res.status, 409);
     assert.equal(res.json.error.code, "form_exists");
   });
-  test("custom header that overrides a signature header → 422", async () => {
+  // Unknown fields are refused with 422 too, so each case checks the refusal names its own field:
+  // a renamed field would otherwise pass for the wrong reason.
+  test("custom header that overrides a signature header → 422 reserved_header", async () => {
     const res = await api("POST", "/api/forms/matrix/endpoints", { url: "http://127.0.0.1:9/x", headers: { "Webhook-Signature": "v1,forged" } });
     assert.equal(res.status, 422);
+    assert.equal(res.json.error.code, "reserved_header");
+    assert.match(res.json.error.message, /Webhook-Signature/);
   });
-  test("retry schedule with 51 attempts → 422", async () => {
+  test("retry schedule with 51 attempts → 422 naming retry_schedule", async () => {
     const res = await api("POST", "/api/forms/matrix/endpoints", { url: "http://127.0.0.1:9/x", retry_schedule: Array(51).fill(1000) });
     assert.equal(res.status, 422);
+    assert.equal(res.json.error.code, "invalid_field");
+    assert.match(res.json.error.message, /^retry_schedule: /);
+    const fifty = await api("POST", "/api/forms/matrix/endpoints", { url: "http://127.0.0.1:9/x", retry_schedule: Array(50).fill(1000), enabled: false });
+    assert.equal(fifty.status, 201, "50 attempts are allowed");
   });
-  test("timeout above 30 s → 422", async () => {
+  test("timeout above 30 s → 422 naming timeout_ms", async () => {
     const res = await api("POST", "/api/forms/matrix/endpoints", { url: "http://127.0.0.1:9/x", timeout_ms: 60000 });
     assert.equal(res.status, 422);
+    assert.equal(res.json.error.code, "invalid_field");
+    assert.match(res.json.error.message, /^timeout_ms: /);
+    const max = await api("POST", "/api/forms/matrix/endpoints", { url: "http://127.0.0.1:9/x", timeout_ms: 30000, enabled: false });
+    assert.equal(max.status, 201, "30 s is allowed");
   });
   test("unknown endpoint and submission → 404", async () => {
     assert.equal((await api("GET", "/api/forms/matrix/endpoints/ep_nope")).json.error.code, "endpoint_not_found");
@@ -215,6 +227,7 @@ describe("SSRF: endpoint URLs from the shared vectors", () => {
   // Loopback spellings may decode to the allowlisted 127.0.0.1; the core's own test covers them.
   const refused = SSRF.tests.filter((t) => !t.ok && !t.allowlist && t.error !== "loopback_address");
   const accepted = SSRF.tests.filter((t) => t.ok && !t.allowlist).slice(0, 8);
+  assert.equal(accepted.length, 8, "the vectors have public URLs to accept");
   test(`${refused.length} refused URL forms → 422 url_not_allowed, nothing created`, async () => {
     assert.ok(refused.length >= 40);
     for (const t of refused) {

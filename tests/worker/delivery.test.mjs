@@ -212,7 +212,11 @@ describe("retries and endpoint health", () => {
       assert.deepEqual(g.requests.map((q) => q.json.submission.id).sort(), [...ids].sort());
       assert.ok(g.requests.every((q) => q.verified && q.headers["x-formhook-attempt"] === "1"));
     }
-    await eventually(async () => (await deliveries("fan", badEp.id)).every((d) => d.status === "failed"), 15_000, "bad endpoint gives up");
+    // `every` holds for an empty list too: the five deliveries must be listed, each failed.
+    await eventually(async () => {
+      const list = await deliveries("fan", badEp.id);
+      return list.length === 5 && list.every((d) => d.status === "failed");
+    }, 15_000, "bad endpoint gives up");
     const log = await attempts("fan", badEp.id);
     assert.equal(log.length, 20);
     assert.ok(log.every((a) => a.status === 500 && a.outcome === "failed" && a.response_excerpt === "always down"));
@@ -251,6 +255,13 @@ describe("retries and endpoint health", () => {
     assert.equal(ep.json.enabled, false);
     assert.match(ep.json.disabled_reason, /410/);
     assert.equal(gone.requests.length, 1, "no retry after 410");
+    // A retry would come 200 ms later, after the check above: the delivery's own record says none
+    // is due (failed after one attempt).
+    const [first] = await eventually(async () => {
+      const list = await deliveries("gone", goneEp.id);
+      return list.length === 1 && list[0].status !== "pending" && list;
+    }, 10_000, "the 410 delivery settled");
+    assert.deepEqual([first.status, first.attempts], ["failed", 1]);
     // Disabled: new submissions are logged as skipped, not sent.
     await submit("gone", "a=2");
     await eventually(async () => (await deliveries("gone", goneEp.id)).some((d) => d.status === "skipped"), 10_000, "skipped delivery");
