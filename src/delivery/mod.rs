@@ -18,4 +18,4 @@ pub use headers::{
     attempt_headers, is_reserved_header, Attempt, AttemptError, CustomHeaders, HeaderError,
 };
 pub use health::{AttemptVerdict, DeliveryStatus, DisabledReason, EndpointHealth};
-pub use secrets::{SecretSet, SigningSecret};
+pub use secrets::{check_signing_secret, min_key_bytes, SecretSet, SigningSecret, WeakSecret};
