@@ -183,6 +183,13 @@ fn parse_headers(bytes: &[u8]) -> Result<PartHeaders, FormError> {
             if line.starts_with([' ', '\t']) {
                 return Err(FormError::MultipartFoldedHeader);
             }
+            // A NUL in the disposition (the field name) is refused as in urlencoded and JSON.
+            let is_disposition = line
+                .get(..20)
+                .is_some_and(|head| head.eq_ignore_ascii_case("content-disposition:"));
+            if is_disposition && line.contains('\0') {
+                return Err(FormError::NulInName);
+            }
             if line.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
                 return Err(FormError::MultipartMalformedHeader);
             }
