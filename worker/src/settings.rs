@@ -1,9 +1,12 @@
 //! Form and endpoint settings: the stored types, the fields the admin API accepts (unknown fields
 //! refused), and their validation. Every bad field is a `422` naming it.
 
-use formhook::delivery::{CustomHeaders, EndpointHealth, SecretSet};
+use formhook::delivery::{
+    check_signing_secret, CustomHeaders, EndpointHealth, SecretSet, SigningSecret, WeakSecret,
+};
 use formhook::event::{EventType, PayloadShape};
 use formhook::ingest::{is_valid_form_id, is_valid_redirect, DEFAULT_HONEYPOT_FIELD};
+use formhook::quota::DEFAULT_STORAGE_QUOTA_BYTES;
 use formhook::retry::{Policy, Schedule};
 use formhook::Scheme;
 use schemars::JsonSchema;
@@ -17,6 +20,19 @@ use crate::schema;
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
 /// The largest `max_body_bytes` a form may set.
 pub const MAX_BODY_BYTES_LIMIT: u64 = 10 * 1024 * 1024;
+
+/// Default ceiling of submissions per minute from all clients of one form together.
+pub const DEFAULT_MAX_SUBMISSIONS_PER_MINUTE: u32 = 600;
+/// The largest storage quota a form may set: a Durable Object holds at most 10 GB.
+pub const MAX_STORAGE_QUOTA_BYTES: u64 = 9 * 1024 * 1024 * 1024;
+
+fn default_max_submissions_per_minute() -> u32 {
+    DEFAULT_MAX_SUBMISSIONS_PER_MINUTE
+}
+
+fn default_storage_quota_bytes() -> u64 {
+    DEFAULT_STORAGE_QUOTA_BYTES
+}
 
 /// Bounds of `timeout_ms`.
 pub const TIMEOUT_MS: (u64, u64) = (100, 30_000);
@@ -53,6 +69,13 @@ pub struct FormSettings {
     pub rate_limit_per_minute: u32,
     /// Largest accepted body.
     pub max_body_bytes: u64,
+    /// Submissions per minute from all clients together; 0 is no ceiling. (Forms stored before
+    /// this setting existed get the default.)
+    #[serde(default = "default_max_submissions_per_minute")]
+    pub max_submissions_per_minute: u32,
+    /// Bytes of submissions and files the form may store; 0 is no quota.
+    #[serde(default = "default_storage_quota_bytes")]
+    pub storage_quota_bytes: u64,
     /// Whether file bytes are stored.
     pub keep_files: bool,
     /// Creation time, Unix ms.
@@ -93,6 +116,16 @@ pub struct FormFields {
     #[schemars(range(min = 1, max = 10_485_760))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<u64>,
+    /// Submissions per minute from all clients together, answered `429 form_rate_limited`
+    /// past it; 0 = no ceiling (default 600).
+    #[schemars(range(max = 1_000_000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_submissions_per_minute: Option<u32>,
+    /// Bytes of submissions and files the form may store, answered `507
+    /// storage_quota_exceeded` past it; 0 = no quota (default 1 GiB, at most 9 GiB).
+    #[schemars(range(max = 9_663_676_416_u64))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_quota_bytes: Option<u64>,
     /// Store uploaded files' bytes (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_files: Option<bool>,
@@ -148,6 +181,8 @@ impl FormSettings {
             deliver_spam: false,
             rate_limit_per_minute: 60,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_submissions_per_minute: DEFAULT_MAX_SUBMISSIONS_PER_MINUTE,
+            storage_quota_bytes: DEFAULT_STORAGE_QUOTA_BYTES,
             keep_files: true,
             created_ms: now_ms,
         };
@@ -190,6 +225,18 @@ impl FormSettings {
         }
         if let Some(max) = fields.max_body_bytes {
             self.max_body_bytes = within("max_body_bytes", max, (1, MAX_BODY_BYTES_LIMIT))?;
+        }
+        if let Some(ceiling) = fields.max_submissions_per_minute {
+            within(
+                "max_submissions_per_minute",
+                u64::from(ceiling),
+                (0, 1_000_000),
+            )?;
+            self.max_submissions_per_minute = ceiling;
+        }
+        if let Some(quota) = fields.storage_quota_bytes {
+            self.storage_quota_bytes =
+                within("storage_quota_bytes", quota, (0, MAX_STORAGE_QUOTA_BYTES))?;
         }
         if let Some(keep) = fields.keep_files {
             self.keep_files = keep;
@@ -330,9 +377,22 @@ pub struct EndpointFields {
     /// Whether deliveries are sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    /// Create only: the signing secret (generated `whsec_…` when absent); shown once.
+    /// The signing secret: on create (generated `whsec_…` when absent; shown once), or with a
+    /// new `scheme` in a `PATCH`, where it replaces every secret. At least 24 key bytes for
+    /// `standard-webhooks`, 16 bytes for the other schemes (`422 secret_too_short`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+}
+
+/// Checks a secret given to sign for `scheme`: `422 invalid_field` naming `secret` when the
+/// scheme cannot read it, `422 secret_too_short` when its key is too short.
+pub fn check_new_secret(scheme: Scheme, secret: &str) -> ApiResult<()> {
+    check_signing_secret(scheme, secret).map_err(|err| match err {
+        WeakSecret::TooShort => {
+            ApiError::new(422, err.code(), format!("secret: {}", err.message()))
+        }
+        _ => ApiError::field("secret", err.message()),
+    })
 }
 
 impl EndpointSettings {
@@ -361,17 +421,29 @@ impl EndpointSettings {
             secrets,
             created_ms: now_ms,
         };
-        endpoint.apply(EndpointFields {
-            secret: None,
-            ..fields
-        })?;
+        // The secret is the caller's to check for the chosen scheme; no switch happens here.
+        endpoint.scheme = fields.scheme.unwrap_or(endpoint.scheme);
+        endpoint.apply(
+            EndpointFields {
+                secret: None,
+                scheme: None,
+                ..fields
+            },
+            u64::try_from(now_ms).unwrap_or(0),
+        )?;
         Ok(endpoint)
     }
 
-    /// Applies the fields given (a `PATCH`; the URL's SSRF check is the caller's).
-    pub fn apply(&mut self, fields: EndpointFields) -> ApiResult<()> {
-        if fields.secret.is_some() {
-            return Err(ApiError::field("secret", "is set with rotate-secret"));
+    /// Applies the fields given (a `PATCH`; the URL's SSRF check is the caller's). A new
+    /// `scheme` must be able to sign with every live secret, or come with a new `secret`
+    /// (`422 secret_invalid_for_scheme` otherwise): no delivery may go out unsigned.
+    pub fn apply(&mut self, mut fields: EndpointFields, now_ms: u64) -> ApiResult<()> {
+        let new_secret = fields.secret.take();
+        if new_secret.is_some() && fields.scheme.is_none() {
+            return Err(ApiError::field(
+                "secret",
+                "is changed with rotate-secret, or given together with a new scheme",
+            ));
         }
         if let Some(url) = fields.url {
             self.url = text("url", url, 2048)?;
@@ -395,6 +467,26 @@ impl EndpointSettings {
             self.payload_shape = shape;
         }
         if let Some(scheme) = fields.scheme {
+            match &new_secret {
+                Some(secret) => {
+                    check_new_secret(scheme, secret)?;
+                    self.secrets = SecretSet::new(SigningSecret::new(secret.clone()));
+                }
+                None if scheme != self.scheme => {
+                    self.secrets.check_for(scheme, now_ms).map_err(|err| {
+                        ApiError::new(
+                            422,
+                            "secret_invalid_for_scheme",
+                            format!(
+                                "scheme: the endpoint's secret cannot sign for {} ({}); send a new secret with the scheme",
+                                scheme.name(),
+                                err.message()
+                            ),
+                        )
+                    })?;
+                }
+                None => {}
+            }
             self.scheme = scheme;
         }
         if let Some(headers) = fields.headers {
@@ -481,6 +573,42 @@ mod tests {
                 err.message
             );
         }
+    }
+
+    #[test]
+    fn a_scheme_switch_needs_a_secret_the_new_scheme_can_sign_with() {
+        let mut e = endpoint(r#"{"url":"https://example.com"}"#).unwrap();
+        e.secrets = SecretSet::new(SigningSecret::new("a plain github secret".into()));
+        e.scheme = Scheme::GitHub;
+        let err = e
+            .apply(fields(r#"{"scheme":"standard-webhooks"}"#), 0)
+            .unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_str()),
+            (422, "secret_invalid_for_scheme")
+        );
+        assert_eq!(e.scheme, Scheme::GitHub);
+        let err = e
+            .apply(
+                fields(r#"{"scheme":"standard-webhooks","secret":"whsec_AA=="}"#),
+                0,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, "secret_too_short");
+        let err = e.apply(
+            fields(r#"{"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}"#),
+            0,
+        );
+        assert_eq!(err.unwrap_err().code, "invalid_field");
+        e.apply(
+            fields(r#"{"scheme":"standard-webhooks","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}"#),
+            0,
+        )
+        .unwrap();
+        assert_eq!(e.scheme, Scheme::StandardWebhooks);
+        assert_eq!(e.secrets.keys(Scheme::StandardWebhooks, 0).len(), 1);
+        // Back to GitHub: a whsec_ text is a fine GitHub secret.
+        e.apply(fields(r#"{"scheme":"github"}"#), 0).unwrap();
     }
 
     #[test]

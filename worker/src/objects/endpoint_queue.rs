@@ -274,7 +274,7 @@ impl EndpointQueue {
     async fn patch(&self, call: PatchEndpoint) -> ApiResult<EndpointView> {
         let mut settings = self.settings()?;
         let was_enabled = settings.health.enabled;
-        settings.apply(call.fields)?;
+        settings.apply(call.fields, now_u64())?;
         self.save(&settings)?;
         if settings.health.enabled && !was_enabled {
             self.arm(false).await?;
@@ -303,10 +303,7 @@ impl EndpointQueue {
             Some(secret) => secret,
             None => crate::http::admin::generate_secret()?,
         };
-        settings
-            .scheme
-            .key(&secret)
-            .map_err(|e| ApiError::field("secret", e.message()))?;
+        crate::settings::check_new_secret(settings.scheme, &secret)?;
         let expires = settings.secrets.rotate(
             SigningSecret::new(secret.clone()),
             now_u64(),
