@@ -1,9 +1,15 @@
 // Runs the edge worker locally: `wrangler dev` (workerd) on 127.0.0.1 with Durable Object storage
-// on disk. As a script (README's `scripts/run`) it reads PORT, ADMIN_TOKEN, SSRF_ALLOWLIST and
-// FORMHOOK_DATA; as a module it exports startWorker() for tests, benchmarks and the chaos run.
+// on disk. As a script (README's `scripts/run`) it reads PORT, ADMIN_TOKEN, SSRF_ALLOWLIST,
+// FORMHOOK_TRUST_CLIENT_IP and FORMHOOK_DATA; as a module it exports startWorker() for tests,
+// benchmarks and the chaos run.
+//
+// The worker's variables (ADMIN_TOKEN among them) reach wrangler through an env file in the data
+// directory (mode 600, the directory 700), never on a command line, where `ps` shows them to
+// every user. The data directory also holds a pid file: a worker left running by a launcher that
+// was killed hard is found and stopped by the next start on the same directory.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -46,29 +52,96 @@ process.on("exit", () => {
   }
 });
 
+/** Creates the data directory with mode 700 (it holds endpoint secrets and the admin token). */
+export function prepareDataDir(dataDir) {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if ((statSync(dataDir).mode & 0o077) !== 0) chmodSync(dataDir, 0o700);
+}
+
+const PID_FILE = "formhook-worker.pid";
+const ENV_FILE = "formhook-worker.env";
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Stops a worker that an earlier launcher started on `dataDir` and left running (that launcher
+ * was killed with SIGKILL, or its terminal closed): the pid file names wrangler's process group,
+ * and the group is stopped only if wrangler's command line still names this data directory (a
+ * reused pid is left alone). Returns the pid it stopped, or null.
+ */
+export async function stopStaleWorker(dataDir) {
+  const file = join(dataDir, PID_FILE);
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, "utf8").trim());
+  rmSync(file, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return null;
+  let cmdline = "";
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {}
+  if (!cmdline.includes("wrangler") || !cmdline.includes(dataDir)) return null;
+  const signal = (sig) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {}
+  };
+  signal("SIGTERM");
+  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  signal("SIGKILL");
+  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  return pid;
+}
+
+/** Writes the worker's variables as an env file only the owner can read. */
+function writeEnvFile(path, vars) {
+  const lines = Object.entries(vars).map(([k, v]) => {
+    if (/[\r\n"]/.test(String(v))) throw new Error(`${k}: line breaks and double quotes are not supported`);
+    return `${k}="${v}"`;
+  });
+  rmSync(path, { force: true });
+  writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
+}
+
 /** The token shown as `abcd…`: enough to tell tokens apart, never enough to use one. */
 export const maskToken = (token) => `${token.slice(0, 4)}…`;
 
 /**
  * Starts `wrangler dev` and resolves once `GET /health` answers (that request also re-arms
  * pending work after a restart). `kill9()` SIGKILLs the whole process group (wrangler and
- * workerd), as a crash would.
+ * workerd), as a crash would. `trustClientIp` lets the worker key clients by the
+ * `CF-Connecting-IP` header the request carries (locally anyone can set it; deployed, Cloudflare
+ * does). `onStale(pid)` hears of a stale worker stopped on the same data directory.
  */
-export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowlist = "", vars = {}, quiet = false, logLevel = "info", timeoutMs = 90_000 } = {}) {
+export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowlist = "", trustClientIp = false, vars = {}, quiet = false, logLevel = "info", timeoutMs = 90_000, onStale = () => {} } = {}) {
   if (!existsSync(join(ROOT, "worker", "build", "index.js"))) {
     throw new Error("the worker is not built: run scripts/build-worker");
   }
+  const dataDir = resolve(persistDir ?? join(ROOT, ".wrangler", "state"));
+  prepareDataDir(dataDir);
+  const stale = await stopStaleWorker(dataDir);
+  if (stale) onStale(stale);
   const chosenPort = port || (await freePort());
-  const dataDir = persistDir ?? join(ROOT, ".wrangler", "state");
-  mkdirSync(dataDir, { recursive: true });
+  const envFile = join(dataDir, ENV_FILE);
+  writeEnvFile(envFile, {
+    ADMIN_TOKEN: adminToken ?? "",
+    SSRF_ALLOWLIST: ssrfAllowlist,
+    TRUST_CLIENT_IP: trustClientIp ? "true" : "false",
+    ...vars,
+  });
   const args = [
     wranglerCli(), "dev", "--config", join(ROOT, "wrangler.toml"),
     "--ip", "127.0.0.1", "--port", String(chosenPort), "--persist-to", dataDir,
     "--show-interactive-dev-session=false", "--log-level", logLevel,
-    "--var", `ADMIN_TOKEN:${adminToken}`, "--var", `SSRF_ALLOWLIST:${ssrfAllowlist}`,
+    "--env-file", envFile,
     "--inspector-port", String(await freePort()),
   ];
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(node22(), args, {
     cwd: ROOT,
     detached: true,
@@ -85,9 +158,16 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
   running.add(child.pid);
+  writeFileSync(join(dataDir, PID_FILE), `${child.pid}\n`, { mode: 0o600 });
+  const forgetPid = () => {
+    try {
+      if (readFileSync(join(dataDir, PID_FILE), "utf8").trim() === String(child.pid)) rmSync(join(dataDir, PID_FILE));
+    } catch {}
+  };
   const exited = new Promise((r) =>
     child.once("exit", (code, signal) => {
       running.delete(child.pid);
+      forgetPid();
       r({ code, signal });
     }),
   );
@@ -137,7 +217,7 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const persistDir = resolve(process.env.FORMHOOK_DATA ?? join(ROOT, ".wrangler", "state"));
-  mkdirSync(persistDir, { recursive: true });
+  prepareDataDir(persistDir);
   let adminToken = process.env.ADMIN_TOKEN;
   let tokenNote = "from ADMIN_TOKEN";
   const tokenFile = join(persistDir, "admin-token");
@@ -152,12 +232,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
   }
   const ssrfAllowlist = process.env.SSRF_ALLOWLIST ?? "";
+  const trustClientIp = process.env.FORMHOOK_TRUST_CLIENT_IP === "1";
   const worker = await startWorker({
     port: Number(process.env.PORT ?? 8787),
     persistDir,
     adminToken,
     ssrfAllowlist,
+    trustClientIp,
     quiet: true,
+    onStale: (pid) => console.log(`stopped a stale formhook worker (wrangler pid ${pid}) left running on ${persistDir}`),
   });
   console.log(`formhook worker running (wrangler dev / workerd)
   URL            ${worker.url}
@@ -167,6 +250,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   admin API      ${worker.url}/api  (OpenAPI: ${worker.url}/api/openapi.json)
   ADMIN_TOKEN    ${maskToken(adminToken)} (${tokenNote})
   SSRF_ALLOWLIST ${ssrfAllowlist || "(empty: private and loopback receivers are refused)"}
+  client IP      ${trustClientIp ? "CF-Connecting-IP trusted (FORMHOOK_TRUST_CLIENT_IP=1)" : "not trusted: every local client counts as one (FORMHOOK_TRUST_CLIENT_IP=1 trusts CF-Connecting-IP)"}
   data           ${persistDir}
 Ctrl-C stops it.`);
   const shutdown = async () => {

@@ -378,6 +378,48 @@ pub fn check_url(url: &str, allow: &Allowlist) -> Result<Destination, Destinatio
     })
 }
 
+/// Whether `url` leads back to the service that `own_url` (the URL of the request being served)
+/// reached: the same host and port, read the way [`check_url`] reads them, so
+/// `http://0x7f000001:8787/` is `http://127.0.0.1:8787/`. Loopback addresses (`127.0.0.0/8`,
+/// `::1`, their IPv4-mapped forms) and `localhost` names count as one host, since each of them
+/// reaches a service listening on loopback. An endpoint at such a URL would deliver into the
+/// service's own form routes, a loop; `false` when either URL does not parse.
+pub fn is_same_service(url: &str, own_url: &str) -> bool {
+    let (Ok(target), Ok(own)) = (parse_url(url), parse_url(own_url)) else {
+        return false;
+    };
+    target.port == own.port
+        && (same_host(&target.host, &own.host)
+            || (is_loopback(&target.host) && is_loopback(&own.host)))
+}
+
+fn same_host(a: &Host, b: &Host) -> bool {
+    match (a, b) {
+        (Host::Ip(a), Host::Ip(b)) => unmapped(*a) == unmapped(*b),
+        (Host::Name(a), Host::Name(b)) => {
+            without_trailing_dot(a).eq_ignore_ascii_case(without_trailing_dot(b))
+        }
+        _ => false,
+    }
+}
+
+fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
+}
+
+fn is_loopback(host: &Host) -> bool {
+    match host {
+        Host::Ip(ip) => unmapped(*ip).is_loopback(),
+        Host::Name(name) => {
+            let name = without_trailing_dot(name).to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+    }
+}
+
 /// Whether an address is refused as a destination: loopback, private, link-local or reserved,
 /// directly or through an IPv6 form that embeds such an IPv4 address.
 pub fn is_forbidden_ip(ip: IpAddr) -> bool {
@@ -1123,5 +1165,34 @@ mod tests {
                 assert_ne!(a.code(), b.code());
             }
         }
+    }
+
+    #[test]
+    fn the_same_service_is_recognised_however_written() {
+        let own = "http://127.0.0.1:8787/api/forms/x/endpoints";
+        for url in [
+            "http://127.0.0.1:8787/f/x",
+            "HTTP://0x7f000001:8787/./f/x",
+            "http://127.0.0.2:8787/f/x",
+            "http://[::ffff:127.0.0.1]:8787/f/x",
+            "http://[::1]:8787/f/x",
+            "http://localhost:8787/f/x",
+            "https://127.0.0.1:8787/",
+        ] {
+            assert!(is_same_service(url, own), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:8788/f/x",
+            "http://127.0.0.1/f/x",
+            "http://example.com:8787/f/x",
+            "not a url",
+        ] {
+            assert!(!is_same_service(url, own), "{url}");
+        }
+        let own = "https://forms.example.com/api/forms";
+        assert!(is_same_service("https://FORMS.example.com./f/a", own));
+        assert!(is_same_service("http://forms.example.com:443/f/a", own));
+        assert!(!is_same_service("https://forms.example.com:8443/f/a", own));
+        assert!(!is_same_service("https://example.com/f/a", own));
     }
 }

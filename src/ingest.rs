@@ -22,6 +22,29 @@ pub fn origin_allowed<S: AsRef<str>>(origin: &str, allowed: &[S]) -> bool {
     })
 }
 
+/// Headers only formhook's own deliveries carry (see [`crate::delivery`]).
+pub const DELIVERY_HEADER_NAMES: [&str; 3] = [
+    "x-formhook-event",
+    "x-formhook-delivery",
+    "x-formhook-attempt",
+];
+
+/// How formhook's delivery user agent begins (`formhook/<version>`).
+pub const DELIVERY_USER_AGENT_PREFIX: &str = "formhook/";
+
+/// Whether a post is one of formhook's own deliveries: it carries one of
+/// [`DELIVERY_HEADER_NAMES`] (`has_header` is asked with lowercase names) or its user agent
+/// starts with `formhook/`. An endpoint pointed at a form (this service's or another formhook's)
+/// would turn every submission into more submissions; such posts are refused instead.
+pub fn is_delivery_loop(has_header: impl Fn(&str) -> bool, user_agent: Option<&str>) -> bool {
+    DELIVERY_HEADER_NAMES.iter().any(|name| has_header(name))
+        || user_agent.is_some_and(|ua| {
+            ua.trim_start()
+                .get(..DELIVERY_USER_AGENT_PREFIX.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(DELIVERY_USER_AGENT_PREFIX))
+        })
+}
+
 /// Whether the client should get JSON (`fetch`, XHR, API clients) rather than a `303` redirect
 /// (a plain HTML form post): yes when `Accept` names `application/json`, when the body itself is
 /// JSON, or when `Sec-Fetch-Mode` is present and not `navigate`.
@@ -97,6 +120,22 @@ pub fn is_valid_redirect(target: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn formhook_deliveries_are_recognised() {
+        let none = |_: &str| false;
+        assert!(is_delivery_loop(none, Some("formhook/0.1.0")));
+        assert!(is_delivery_loop(none, Some("FormHook/1")));
+        assert!(is_delivery_loop(|n| n == "x-formhook-event", None));
+        assert!(is_delivery_loop(
+            |n| n == "x-formhook-attempt",
+            Some("curl/8")
+        ));
+        assert!(!is_delivery_loop(none, Some("Mozilla/5.0 formhook/1")));
+        assert!(!is_delivery_loop(none, Some("formhook")));
+        assert!(!is_delivery_loop(|n| n == "x-formhook", None));
+        assert!(!is_delivery_loop(none, None));
+    }
 
     #[test]
     fn origins() {

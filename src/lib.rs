@@ -11,8 +11,10 @@
 //! - Building event payloads in the canonical, flat and answers shapes ([`event`]).
 //! - The retry and delivery policy as pure functions ([`retry`]); the delivery lifecycle:
 //!   attempt headers, endpoint health, secret rotation ([`delivery`]).
-//! - Per-client submission limits and the `Retry-After` they imply ([`rate`]).
-//! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot ([`ingest`]).
+//! - Per-client submission limits and the `Retry-After` they imply ([`rate`]); per-form
+//!   ceilings across clients and storage quotas ([`quota`]).
+//! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot, delivery loops
+//!   ([`ingest`]).
 //! - The SSRF guard for endpoint URLs: private addresses and internal names refused, with an
 //!   allowlist ([`destination`]).
 //!
@@ -32,6 +34,7 @@ pub mod event;
 pub mod form;
 pub mod ingest;
 pub mod mac;
+pub mod quota;
 pub mod rate;
 pub mod retry;
 pub mod secret;

@@ -18,4 +18,7 @@ pub use headers::{
     attempt_headers, is_reserved_header, Attempt, AttemptError, CustomHeaders, HeaderError,
 };
 pub use health::{AttemptVerdict, DeliveryStatus, DisabledReason, EndpointHealth};
-pub use secrets::{PublishedKey, SecretKind, SecretSet, Signing, SigningSecret};
+pub use secrets::{
+    check_signing_secret, min_key_bytes, PublishedKey, SecretKind, SecretSet, Signing,
+    SigningSecret, WeakSecret,
+};

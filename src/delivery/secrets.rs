@@ -11,12 +11,82 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::secret::SecretError;
 use crate::signature::{Key, Scheme};
 
 /// The longest grace period a rotation may give the older secrets: 30 days.
 pub const MAX_GRACE_SECONDS: u64 = 30 * 24 * 3600;
 /// The grace period when the caller names none: 24 hours.
 pub const DEFAULT_GRACE_SECONDS: u64 = 24 * 3600;
+
+/// Fewest key bytes a new signing secret must give for `scheme`: Standard Webhooks' own lower
+/// bound for `whsec_` secrets (24 random bytes), and 16 bytes (128 bits) for the schemes that
+/// key HMAC with the secret's text. A key shorter than that can be guessed offline from a single
+/// signed delivery.
+pub const fn min_key_bytes(scheme: Scheme) -> usize {
+    match scheme {
+        Scheme::StandardWebhooks => 24,
+        _ => 16,
+    }
+}
+
+/// Why a secret may not sign for a scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WeakSecret {
+    /// The scheme cannot read the secret (for Standard Webhooks: not `whsec_` + padded base64).
+    Unreadable(SecretError),
+    /// The key is shorter than [`min_key_bytes`] for the scheme.
+    TooShort,
+}
+
+impl WeakSecret {
+    /// A stable identifier: the reading error's own code, or `secret_too_short`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Unreadable(err) => err.code(),
+            Self::TooShort => "secret_too_short",
+        }
+    }
+
+    /// A human-readable explanation.
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::Unreadable(err) => err.message(),
+            Self::TooShort => {
+                "secret is too short: at least 24 bytes for a whsec_ key, 16 bytes for other schemes"
+            }
+        }
+    }
+}
+
+impl fmt::Display for WeakSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl core::error::Error for WeakSecret {}
+
+/// Checks a secret before it is stored to sign for `scheme`: the scheme must read it, and its
+/// key must hold at least [`min_key_bytes`]. Verification keeps accepting shorter keys (other
+/// senders chose them); formhook never signs with one it was given new.
+pub fn check_signing_secret(scheme: Scheme, secret: &str) -> Result<(), WeakSecret> {
+    let key_len = match scheme {
+        Scheme::StandardWebhooks => crate::secret::Secret::parse(secret)
+            .map_err(WeakSecret::Unreadable)?
+            .as_bytes()
+            .len(),
+        _ => {
+            scheme.key(secret).map_err(WeakSecret::Unreadable)?;
+            secret.len()
+        }
+    };
+    if key_len < min_key_bytes(scheme) {
+        return Err(WeakSecret::TooShort);
+    }
+    Ok(())
+}
 
 /// A signing secret as its scheme reads it (`whsec_…` for Standard Webhooks, the provider's
 /// text otherwise). Prints as `[REDACTED]`; [`SigningSecret::expose`] gives the text, for the one
@@ -180,6 +250,16 @@ impl SecretSet {
             .map(|entry| &entry.secret)
     }
 
+    /// Checks every live secret against `scheme` (see [`check_signing_secret`]), as a scheme
+    /// switch must: a secret the new scheme cannot use would leave deliveries unsigned.
+    pub fn check_for(&self, scheme: Scheme, now_ms: u64) -> Result<(), WeakSecret> {
+        // ed25519 keys are the worker's own and fit only Standard Webhooks, which
+        // `Signing::fits` checks; the HMAC secrets are the ones a switch can leave unusable.
+        self.live(now_ms)
+            .filter(|secret| secret.kind() == SecretKind::Hmac)
+            .try_for_each(|secret| check_signing_secret(scheme, secret.expose()))
+    }
+
     /// The keys that sign for `scheme` in `signing` mode at `now_ms`, newest first; a secret the
     /// scheme cannot read gives no key (and so, alone, no delivery: see
     /// [`AttemptError::NoSigningKey`](super::AttemptError::NoSigningKey)).
@@ -274,6 +354,56 @@ mod tests {
         assert!(set
             .keys(Scheme::StandardWebhooks, Signing::Hmac, T0)
             .is_empty());
+    }
+
+    #[test]
+    fn weak_secrets_are_refused_per_scheme() {
+        let check = check_signing_secret;
+        assert_eq!(
+            check(Scheme::StandardWebhooks, "whsec_AA=="),
+            Err(WeakSecret::TooShort)
+        );
+        assert_eq!(check(Scheme::GitHub, "a"), Err(WeakSecret::TooShort));
+        assert_eq!(
+            check(Scheme::StandardWebhooks, "whsec_AAAAAAAAAAAAAAAAAAAAAA=="),
+            Err(WeakSecret::TooShort),
+            "16 bytes are too few for a whsec_ key"
+        );
+        assert_eq!(
+            check(
+                Scheme::StandardWebhooks,
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(Scheme::StandardWebhooks, "a plain secret text"),
+            Err(WeakSecret::Unreadable(SecretError::InvalidEncoding))
+        );
+        assert_eq!(check(Scheme::GitHub, "sixteen bytes!!!"), Ok(()));
+        assert_eq!(
+            check(Scheme::Slack, "fifteen bytes!!"),
+            Err(WeakSecret::TooShort)
+        );
+        assert_eq!(check(Scheme::Stripe, "whsec_x"), Err(WeakSecret::TooShort));
+        assert_eq!(WeakSecret::TooShort.code(), "secret_too_short");
+        assert_eq!(
+            WeakSecret::Unreadable(SecretError::InvalidEncoding).code(),
+            "secret_invalid_encoding"
+        );
+    }
+
+    #[test]
+    fn a_scheme_switch_checks_every_live_secret() {
+        let mut set = SecretSet::new(secret("a plain github secret"), T0);
+        assert_eq!(set.check_for(Scheme::GitHub, T0), Ok(()));
+        assert!(set.check_for(Scheme::StandardWebhooks, T0).is_err());
+        set.rotate(secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), T0, HOUR);
+        assert!(
+            set.check_for(Scheme::StandardWebhooks, T0).is_err(),
+            "the old secret still signs during the grace period"
+        );
+        assert_eq!(set.check_for(Scheme::StandardWebhooks, T0 + HOUR), Ok(()));
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub enum FormError {
     MultipartNotFormData,
     /// A multipart part's `Content-Disposition` has no `name` parameter.
     MultipartMissingName,
+    /// A field name (in multipart: the disposition line) contains a NUL character, which many
+    /// consumers (C strings, PostgreSQL text) cannot hold; refused alike in every body type.
+    NulInName,
 }
 
 impl FormError {
@@ -105,6 +108,7 @@ impl FormError {
             Self::MultipartMissingDisposition => "multipart_missing_disposition",
             Self::MultipartNotFormData => "multipart_not_form_data",
             Self::MultipartMissingName => "multipart_missing_name",
+            Self::NulInName => "nul_in_name",
         }
     }
 
@@ -144,6 +148,7 @@ impl FormError {
             Self::MultipartMissingDisposition => "multipart part has no Content-Disposition header",
             Self::MultipartNotFormData => "multipart part disposition is not form-data",
             Self::MultipartMissingName => "multipart part has no field name",
+            Self::NulInName => "a field name (or a multipart file name) contains a NUL character",
         }
     }
 
@@ -173,7 +178,7 @@ mod tests {
     use alloc::string::ToString;
     use alloc::vec::Vec;
 
-    const ALL: [FormError; 30] = [
+    const ALL: [FormError; 31] = [
         FormError::BodyTooLarge,
         FormError::TooManyFields,
         FormError::TooManyFiles,
@@ -204,6 +209,7 @@ mod tests {
         FormError::MultipartMissingDisposition,
         FormError::MultipartNotFormData,
         FormError::MultipartMissingName,
+        FormError::NulInName,
     ];
 
     #[test]

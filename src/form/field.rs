@@ -23,6 +23,9 @@ pub(crate) fn check_key(key: &str, limits: &Limits) -> Result<(), FormError> {
     if is_forbidden_key(key) {
         return Err(FormError::ForbiddenKey);
     }
+    if key.contains('\0') {
+        return Err(FormError::NulInName);
+    }
     Ok(())
 }
 

@@ -369,3 +369,31 @@ mod tests {
         assert_eq!(file.and_then(|f| body.get(f.range)), Some("abc"));
     }
 }
+
+#[cfg(test)]
+mod nul_in_names {
+    use super::{parse, FormError, Limits};
+
+    #[test]
+    fn a_nul_in_a_field_name_is_refused_alike_in_every_body_type() {
+        let limits = Limits::default();
+        let bodies: [(&str, &[u8]); 4] = [
+            ("application/x-www-form-urlencoded", b"a%00b=1"),
+            ("application/json", b"{\"a\\u0000b\":1}"),
+            ("application/json", b"{\"a\":{\"b\\u0000\":1}}"),
+            (
+                "multipart/form-data; boundary=b",
+                b"--b\r\nContent-Disposition: form-data; name=\"a\x00b\"\r\n\r\n1\r\n--b--",
+            ),
+        ];
+        for (content_type, body) in bodies {
+            assert_eq!(
+                parse(content_type, body, &limits).map(|_| ()),
+                Err(FormError::NulInName),
+                "{content_type}"
+            );
+        }
+        // A NUL in a value is data, not a name.
+        assert!(parse("application/x-www-form-urlencoded", b"a=%00", &limits).is_ok());
+    }
+}

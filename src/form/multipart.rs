@@ -253,6 +253,13 @@ fn split_headers(bytes: &[u8]) -> Result<PartHeaders<'_>, FormError> {
         if line.starts_with(b" ") || line.starts_with(b"\t") {
             return Err(FormError::MultipartFoldedHeader);
         }
+        // A NUL in the disposition (the field name) is refused as in urlencoded and JSON.
+        let is_disposition = line
+            .get(..20)
+            .is_some_and(|head| head.eq_ignore_ascii_case(b"content-disposition:"));
+        if is_disposition && line.contains(&0) {
+            return Err(FormError::NulInName);
+        }
         // Bytes of 0x80 and above may appear in values: names in the form's charset.
         if line.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
             return Err(FormError::MultipartMalformedHeader);

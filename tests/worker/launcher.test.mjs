@@ -31,10 +31,15 @@ async function launch(env) {
     await new Promise((r) => setTimeout(r, 100));
   }
   const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill("SIGINT");
     await new Promise((r) => child.once("exit", r));
   };
-  return { out: () => out, stop };
+  const kill9 = async () => {
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+  };
+  return { out: () => out, stop, kill9, pid: child.pid };
 }
 
 const workerdFor = (dir) => {
@@ -91,6 +96,56 @@ test("without ADMIN_TOKEN a token is generated once, stored with mode 600, and r
     await run.stop();
   } finally {
     if (saved !== undefined) process.env.ADMIN_TOKEN = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Every process's command line, as `ps` shows it to any user of the machine.
+const psArgs = () => execFileSync("ps", ["-eo", "args", "--no-headers"], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+
+test("ADMIN_TOKEN is on no command line; the data directory is created with mode 700", async () => {
+  const parent = mkdtempSync(join(tmpdir(), "formhook-launch-"));
+  const dir = join(parent, "data");
+  const port = await freePort();
+  const token = randomBytes(16).toString("hex");
+  const run = await launch({ PORT: String(port), ADMIN_TOKEN: token, FORMHOOK_DATA: dir });
+  try {
+    assert.ok(psArgs().includes(dir), "ps shows the worker of this data directory");
+    assert.ok(!psArgs().includes(token), "ps shows the token on no command line");
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    const res = await fetch(`http://127.0.0.1:${port}/api/forms`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200, "the worker got the token");
+  } finally {
+    await run.stop();
+    rmSync(parent, { recursive: true, force: true });
+  }
+});
+
+test("a launcher killed with SIGKILL leaves a worker behind; the next launch stops it and says so", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "formhook-launch-"));
+  const port = await freePort();
+  const token = randomBytes(16).toString("hex");
+  const env = { PORT: String(port), ADMIN_TOKEN: token, FORMHOOK_DATA: dir };
+  const first = await launch(env);
+  await first.kill9();
+  try {
+    // wrangler and workerd run in their own process group: they outlive the launcher.
+    assert.notEqual(workerdFor(dir), "", "the old worker is still running");
+    assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+    const second = await launch(env);
+    try {
+      assert.match(second.out(), /stopped a stale formhook worker \(wrangler pid \d+\)/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/forms`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    } finally {
+      await second.stop();
+    }
+    assert.equal(workerdFor(dir), "", "no wrangler or workerd left running");
+  } finally {
+    for (const pid of workerdFor(dir).split("\n").filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {}
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -56,7 +56,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         }),
         ["f", form_id] | ["f", form_id, ""] => {
             let form_id = (*form_id).to_string();
-            http::ingest::handle(req, &env, &form_id).await
+            http::ingest::handle(req, &env, &ctx, &form_id).await
         }
         ["thanks"] => http::pages::thanks(&req),
         ["keys", endpoint_id] if req.method() == Method::Get => {
@@ -67,14 +67,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             resp.headers_mut().set("content-type", "application/json")?;
             Ok(resp)
         }
-        ["api", ..] => http::admin::handle(req, &env).await,
-        _ => match env.assets("ASSETS") {
-            Ok(assets) => assets.fetch_request(req).await,
+        ["api", ..] => http::admin::handle(req, &env, &ctx).await,
+        // Pages and their assets: every response gets the page security headers.
+        _ => http::pages::with_page_headers(match env.assets("ASSETS") {
+            Ok(assets) => assets.fetch_request(req).await?,
             Err(_) => {
                 let err = ApiError::new(404, "not_found", "no such page");
-                Ok(Response::from_json(&err.body())?.with_status(404))
+                Response::from_json(&err.body())?.with_status(404)
             }
-        },
+        }),
     }
 }
 

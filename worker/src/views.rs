@@ -39,6 +39,10 @@ pub struct FormView {
     pub rate_limit_per_minute: u32,
     /// Largest accepted body, bytes.
     pub max_body_bytes: u64,
+    /// Submissions per minute from all clients together (0: no ceiling).
+    pub max_submissions_per_minute: u32,
+    /// Bytes of submissions and files the form may store (0: no quota).
+    pub storage_quota_bytes: u64,
     /// Whether file bytes are stored.
     pub keep_files: bool,
     /// The form's endpoints.
@@ -61,6 +65,8 @@ impl FormView {
             deliver_spam: form.deliver_spam,
             rate_limit_per_minute: form.rate_limit_per_minute,
             max_body_bytes: form.max_body_bytes,
+            max_submissions_per_minute: form.max_submissions_per_minute,
+            storage_quota_bytes: form.storage_quota_bytes,
             keep_files: form.keep_files,
             endpoint_ids,
             created_at: iso(form.created_ms),

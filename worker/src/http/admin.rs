@@ -6,9 +6,10 @@ use formhook::ingest::is_valid_form_id;
 use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Method, Request, Response, Result, Stub};
+use worker::{Context, Env, Method, Request, Response, Result, Stub};
 
 use crate::error::{ApiError, ApiResult};
+use crate::http::body;
 use crate::log::{emit, LogLine};
 use crate::platform::{new_id, now_ms};
 use crate::protocol::{
@@ -22,8 +23,8 @@ use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings
 use crate::views::{FormView, List};
 
 /// Handles `/api/...` (except the OpenAPI document, which is public).
-pub async fn handle(req: Request, env: &Env) -> Result<Response> {
-    let mut resp = match route(req, env).await {
+pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
+    let mut resp = match route(req, env, ctx).await {
         Ok(resp) => resp,
         Err(err) => {
             emit(&LogLine::Refused {
@@ -78,8 +79,9 @@ fn authorize(req: &Request, env: &Env) -> ApiResult<()> {
 
 /// Reads a JSON body into `T`: bad JSON is `400 invalid_json`, a field of the wrong type or an
 /// unknown field `422 invalid_field` naming it. An empty body reads as `{}`.
-pub async fn read_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
-    let bytes = req.bytes().await?;
+/// A body over 1 MB is `413 body_too_large`, refused while it streams in.
+pub async fn read_body<T: DeserializeOwned>(req: &mut Request, ctx: &Context) -> ApiResult<T> {
+    let bytes = body::read_limited(req, body::MAX_ADMIN_BODY_BYTES, ctx).await?;
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -118,6 +120,20 @@ fn strip_position(err: &serde_json::Error) -> String {
         Some(at) => text.get(..at).unwrap_or(&text).to_string(),
         None => text,
     }
+}
+
+/// An endpoint URL may lead neither where the SSRF rules forbid (`422 url_not_allowed`) nor
+/// back to this worker (`422 url_is_this_worker`: its deliveries would post into its own forms).
+fn check_destination(req: &Request, env: &Env, url: &str) -> ApiResult<()> {
+    let own = req.url()?;
+    if formhook::destination::is_same_service(url, own.as_str()) {
+        return Err(ApiError::new(
+            422,
+            "url_is_this_worker",
+            format!("{url} leads back to this worker; deliveries to it would loop"),
+        ));
+    }
+    crate::ssrf::check(env, url).map_err(|m| ApiError::new(422, "url_not_allowed", m))
 }
 
 fn form_stub(env: &Env, form_id: &str) -> ApiResult<Stub> {
@@ -179,19 +195,19 @@ pub struct ReplayFields {
     pub endpoint_id: Option<String>,
 }
 
-async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
+async fn route(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
     authorize(&req, env)?;
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').skip(1).collect();
     let method = req.method();
     match (method, segments.as_slice()) {
         (Method::Get, ["forms"]) => list_forms(env).await,
-        (Method::Post, ["forms"]) => create_form(&mut req, env).await,
+        (Method::Post, ["forms"]) => create_form(&mut req, env, ctx).await,
         (Method::Get, ["forms", f]) => {
             json(200, &rpc::call(&form_stub(env, f)?, &GetForm {}).await?)
         }
         (Method::Patch, ["forms", f]) => {
-            let fields: FormFields = read_body(&mut req).await?;
+            let fields: FormFields = read_body(&mut req, ctx).await?;
             json(
                 200,
                 &rpc::call(&form_stub(env, f)?, &PatchForm { fields }).await?,
@@ -199,12 +215,12 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
         }
         (Method::Delete, ["forms", f]) => delete_form(env, f).await,
         (Method::Get, ["forms", f, "endpoints"]) => list_endpoints(env, f).await,
-        (Method::Post, ["forms", f, "endpoints"]) => create_endpoint(&mut req, env, f).await,
+        (Method::Post, ["forms", f, "endpoints"]) => create_endpoint(&mut req, env, ctx, f).await,
         (m, ["forms", f, "endpoints", e, rest @ ..]) => {
-            endpoint_route(&mut req, env, m, f, e, rest).await
+            endpoint_route(&mut req, env, ctx, m, f, e, rest).await
         }
         (m, ["forms", f, "submissions", rest @ ..]) => {
-            submission_route(&mut req, env, m, f, rest).await
+            submission_route(&mut req, env, ctx, m, f, rest).await
         }
         (_, ["forms"] | ["forms", _] | ["forms", _, "endpoints"]) => {
             Err(ApiError::method_not_allowed())
@@ -216,6 +232,7 @@ async fn route(mut req: Request, env: &Env) -> ApiResult<Response> {
 async fn endpoint_route(
     req: &mut Request,
     env: &Env,
+    ctx: &Context,
     method: Method,
     form_id: &str,
     endpoint_id: &str,
@@ -225,10 +242,9 @@ async fn endpoint_route(
     match (method, rest) {
         (Method::Get, []) => json(200, &rpc::call(&stub, &GetEndpoint {}).await?),
         (Method::Patch, []) => {
-            let fields: EndpointFields = read_body(req).await?;
+            let fields: EndpointFields = read_body(req, ctx).await?;
             if let Some(url) = &fields.url {
-                crate::ssrf::check(env, url)
-                    .map_err(|m| ApiError::new(422, "url_not_allowed", m))?;
+                check_destination(req, env, url)?;
             }
             json(200, &rpc::call(&stub, &PatchEndpoint { fields }).await?)
         }
@@ -251,7 +267,7 @@ async fn endpoint_route(
             json(200, &rpc::call(&stub, &PatchEndpoint { fields }).await?)
         }
         (Method::Post, ["rotate-secret"]) => {
-            let fields: RotateFields = read_body(req).await?;
+            let fields: RotateFields = read_body(req, ctx).await?;
             let call = RotateSecret {
                 grace_period_seconds: fields.grace_period_seconds,
                 secret: fields.secret,
@@ -296,6 +312,7 @@ async fn endpoint_route(
 async fn submission_route(
     req: &mut Request,
     env: &Env,
+    ctx: &Context,
     method: Method,
     form_id: &str,
     rest: &[&str],
@@ -342,7 +359,7 @@ async fn submission_route(
             Ok(resp)
         }
         (Method::Post, [s, "replay"]) => {
-            let fields: ReplayFields = read_body(req).await?;
+            let fields: ReplayFields = read_body(req, ctx).await?;
             let call = ReplaySubmission {
                 id: (*s).to_string(),
                 endpoint_id: fields.endpoint_id,
@@ -365,8 +382,8 @@ async fn list_forms(env: &Env) -> ApiResult<Response> {
     json(200, &List { data: forms })
 }
 
-async fn create_form(req: &mut Request, env: &Env) -> ApiResult<Response> {
-    let fields: FormFields = read_body(req).await?;
+async fn create_form(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult<Response> {
+    let fields: FormFields = read_body(req, ctx).await?;
     let now = now_ms();
     let settings = FormSettings::create(fields, new_id("frm")?, now)?;
     let registry = rpc::registry(env)?;
@@ -420,14 +437,19 @@ async fn list_endpoints(env: &Env, form_id: &str) -> ApiResult<Response> {
     json(200, &List { data: endpoints })
 }
 
-async fn create_endpoint(req: &mut Request, env: &Env, form_id: &str) -> ApiResult<Response> {
+async fn create_endpoint(
+    req: &mut Request,
+    env: &Env,
+    ctx: &Context,
+    form_id: &str,
+) -> ApiResult<Response> {
     let form = form_stub(env, form_id)?;
     rpc::call(&form, &GetForm {}).await?;
-    let mut fields: EndpointFields = read_body(req).await?;
+    let mut fields: EndpointFields = read_body(req, ctx).await?;
     let secret = fields.secret.take();
     let id = new_id("ep")?;
     let settings = EndpointSettings::create(fields, id.clone(), form_id.to_string(), now_ms())?;
-    crate::ssrf::check(env, &settings.url).map_err(|m| ApiError::new(422, "url_not_allowed", m))?;
+    check_destination(req, env, &settings.url)?;
     if let Some(secret) = &secret {
         settings.check_hmac_secret(secret)?;
     }

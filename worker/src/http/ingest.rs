@@ -2,19 +2,33 @@
 //! answers the way the client asked: JSON for scripts, a `303` redirect for HTML form posts.
 
 use formhook::event::Meta;
-use formhook::ingest::{is_valid_form_id, origin_allowed, wants_json};
-use worker::{Env, Method, Request, Response, Result};
+use formhook::ingest::{is_delivery_loop, is_valid_form_id, origin_allowed, wants_json};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use worker::{Context, Env, Method, Request, Response, Result};
 
 use crate::error::{ApiError, ApiResult};
-use crate::http::pages;
+use crate::http::{body, pages};
 use crate::log::{emit, LogLine};
+use crate::platform::now_ms;
 use crate::protocol::{GetForm, IngestAnswer, IngestContext, IngestRequest, INGEST_PATH};
 use crate::rpc;
 use crate::settings::MAX_BODY_BYTES_LIMIT;
 use crate::views::Accepted;
 
+/// How long this isolate trusts a form's body limit it has read (a limit changed by `PATCH` is
+/// enforced exactly by the form's object anyway; this one only keeps memory bounded).
+const LIMIT_CACHE_MS: i64 = 10_000;
+/// Forms whose limit this isolate remembers at once.
+const LIMIT_CACHE_ENTRIES: usize = 1_000;
+
+thread_local! {
+    /// Form id → (body limit, when read).
+    static BODY_LIMITS: RefCell<HashMap<String, (u64, i64)>> = RefCell::new(HashMap::new());
+}
+
 /// Handles every method on `/f/{form_id}`.
-pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Response> {
+pub async fn handle(mut req: Request, env: &Env, ctx: &Context, form_id: &str) -> Result<Response> {
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -30,7 +44,12 @@ pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Respon
     );
     let result = match req.method() {
         _ if !is_valid_form_id(form_id) => Err(ApiError::form_not_found()),
-        Method::Post => submit(&mut req, env, form_id, origin.clone()).await,
+        Method::Post if is_loop(&req) => Err(ApiError::new(
+            508,
+            "delivery_loop",
+            "this request is a formhook delivery; posting it into a form would loop",
+        )),
+        Method::Post => submit(&mut req, env, ctx, form_id, origin.clone()).await,
         Method::Options => return preflight(env, form_id, origin.as_deref()).await,
         _ => Err(ApiError::new(
             405,
@@ -55,6 +74,7 @@ pub async fn handle(mut req: Request, env: &Env, form_id: &str) -> Result<Respon
 async fn submit(
     req: &mut Request,
     env: &Env,
+    ctx: &Context,
     form_id: &str,
     origin: Option<String>,
 ) -> ApiResult<IngestAnswer> {
@@ -65,31 +85,71 @@ async fn submit(
             .flatten()
             .filter(|v| !v.is_empty())
     };
-    let too_large = || ApiError::new(413, "body_too_large", "request body is larger than allowed");
-    let declared = header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES_LIMIT) {
-        return Err(too_large());
-    }
+    // The form's own limit, known before the first byte is read (unknown forms end here).
+    let limit = body_limit(env, form_id).await?;
     let context = IngestContext {
         content_type: header("content-type").unwrap_or_default(),
         origin,
         meta: Meta {
-            ip: header("cf-connecting-ip")
-                .or_else(|| header("x-real-ip"))
-                .or_else(|| Some("unknown".into())),
+            ip: Some(
+                header("cf-connecting-ip")
+                    .filter(|_| trusts_client_ip(env))
+                    .unwrap_or_else(|| "unknown".into()),
+            ),
             country: req.cf().and_then(|cf| cf.country()),
             user_agent: header("user-agent"),
             referer: header("referer"),
         },
     };
-    let body = req.bytes().await?;
-    if body.len() as u64 > MAX_BODY_BYTES_LIMIT {
-        return Err(too_large());
-    }
+    let body = body::read_limited(req, limit, ctx).await?;
     let framed = IngestRequest { context, body }.encode()?;
     let stub = rpc::form(env, form_id)?;
     rpc::answer_of(rpc::post_bytes(&stub, INGEST_PATH, framed, "application/octet-stream").await?)
         .await
+}
+
+/// Whether `CF-Connecting-IP` names the client: deployed, Cloudflare sets it itself
+/// (`TRUST_CLIENT_IP = "true"` in wrangler.toml); locally any client can send it, so the
+/// launcher passes `"false"` unless told otherwise, and every client counts as one (`unknown`).
+fn trusts_client_ip(env: &Env) -> bool {
+    env.var("TRUST_CLIENT_IP")
+        .map(|v| v.to_string() == "true")
+        .unwrap_or(false)
+}
+
+/// Whether the post carries formhook's own delivery headers (see the core's rule).
+fn is_loop(req: &Request) -> bool {
+    let headers = req.headers();
+    let user_agent = headers.get("user-agent").ok().flatten();
+    is_delivery_loop(
+        |name| headers.has(name).unwrap_or(false),
+        user_agent.as_deref(),
+    )
+}
+
+/// The form's `max_body_bytes`, from this isolate's short cache or the form's object.
+async fn body_limit(env: &Env, form_id: &str) -> ApiResult<u64> {
+    let now = now_ms();
+    let cached = BODY_LIMITS.with(|cache| {
+        cache
+            .borrow()
+            .get(form_id)
+            .filter(|(_, at)| now.saturating_sub(*at) < LIMIT_CACHE_MS)
+            .map(|(limit, _)| *limit)
+    });
+    if let Some(limit) = cached {
+        return Ok(limit);
+    }
+    let form = rpc::call(&rpc::form(env, form_id)?, &GetForm {}).await?;
+    let limit = form.max_body_bytes.min(MAX_BODY_BYTES_LIMIT);
+    BODY_LIMITS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= LIMIT_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(form_id.to_string(), (limit, now));
+    });
+    Ok(limit)
 }
 
 fn accepted(

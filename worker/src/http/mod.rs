@@ -1,5 +1,6 @@
 //! The worker's HTTP faces: form ingest, the admin API, and the pages it renders itself.
 
 pub mod admin;
+pub mod body;
 pub mod ingest;
 pub mod pages;

@@ -306,7 +306,7 @@ impl EndpointQueue {
     async fn patch(&self, call: PatchEndpoint) -> ApiResult<EndpointView> {
         let mut settings = self.settings()?;
         let was_enabled = settings.health.enabled;
-        settings.apply(call.fields)?;
+        settings.apply(call.fields, now_u64())?;
         // A signing mode that needs a key the endpoint lacks gets it now (a new HMAC secret is
         // shown in this answer, once).
         let shown = Self::add_missing_keys(&mut settings, None)?;

@@ -10,6 +10,7 @@ use std::cell::{Cell, RefCell};
 
 use formhook::form::{parse, Limits};
 use formhook::ingest::{origin_allowed, take_honeypot};
+use formhook::quota::{check_storage, FormCeiling, FormLimit};
 use formhook::rate::RateLimiter;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
@@ -111,6 +112,13 @@ struct NextRow {
     next: Option<i64>,
 }
 
+/// A form-wide limit as the API's error, with `Retry-After` for the rate ceiling.
+fn limit_error(limit: FormLimit) -> ApiError {
+    let mut err = ApiError::new(limit.status(), limit.code(), limit.message());
+    err.retry_after_secs = limit.retry_after_secs();
+    err
+}
+
 /// One form's object.
 #[durable_object]
 pub struct FormStore {
@@ -120,6 +128,11 @@ pub struct FormStore {
     /// Per-client submission counts. In memory on purpose: a restart forgets them, which only
     /// ever lets a client through.
     rate: RefCell<RateLimiter>,
+    /// Submissions this minute from all clients (in memory, like `rate`).
+    ceiling: Cell<FormCeiling>,
+    /// Bytes of submissions and files stored, summed from storage once per instance and kept
+    /// up to date by `ingest` (the only writer that adds).
+    stored_bytes: Cell<Option<u64>>,
     /// This object is the only writer of its storage, so settings and endpoint ids read once
     /// stay valid until it changes them (every change clears this).
     cache: RefCell<Option<(FormSettings, Vec<String>)>>,
@@ -136,6 +149,8 @@ impl DurableObject for FormStore {
             env,
             db,
             rate: RefCell::new(RateLimiter::new()),
+            ceiling: Cell::new(FormCeiling::new()),
+            stored_bytes: Cell::new(None),
             cache: RefCell::new(None),
             alarm_set: Cell::new(false),
         }
@@ -258,6 +273,7 @@ impl FormStore {
         self.state.storage().delete_all().await?;
         self.db.reset();
         self.cache.borrow_mut().take();
+        self.stored_bytes.set(None);
         Ok(FormDeleted { endpoint_ids })
     }
 
@@ -307,6 +323,10 @@ impl FormStore {
             err.retry_after_secs = Some(limited.retry_after_secs);
             return Err(err);
         }
+        let mut ceiling = self.ceiling.get();
+        let admitted = ceiling.admit(settings.max_submissions_per_minute, now_u64());
+        self.ceiling.set(ceiling);
+        admitted.map_err(limit_error)?;
         let max_body = usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX);
         let limits = Limits {
             max_body_bytes: max_body,
@@ -340,6 +360,14 @@ impl FormStore {
         }
         let files_json = serde_json::to_string(&files).map_err(ApiError::internal)?;
         let meta_json = serde_json::to_string(&context.meta).map_err(ApiError::internal)?;
+        let file_bytes: usize = if settings.keep_files {
+            form.files.iter().map(|info| info.range.len()).sum()
+        } else {
+            0
+        };
+        let incoming = (data.len() + files_json.len() + meta_json.len() + file_bytes) as u64;
+        let used = self.stored_bytes()?;
+        check_storage(used, incoming, settings.storage_quota_bytes).map_err(limit_error)?;
         // Every write below runs without an await in between: the runtime commits them together.
         self.db.exec(
             &format!("INSERT INTO submissions({SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"),
@@ -362,6 +390,7 @@ impl FormStore {
                 )?;
             }
         }
+        self.stored_bytes.set(Some(used.saturating_add(incoming)));
         if !spam || settings.deliver_spam {
             let item = OutboxItem::Submission {
                 submission_id: id.clone(),
@@ -377,6 +406,24 @@ impl FormStore {
             spam,
             redirect_url: settings.redirect_url,
         })
+    }
+
+    /// Bytes of stored submissions and files (see `stored_bytes`).
+    fn stored_bytes(&self) -> ApiResult<u64> {
+        if let Some(bytes) = self.stored_bytes.get() {
+            return Ok(bytes);
+        }
+        let rows = self.db.count(
+            "SELECT COALESCE(SUM(length(data) + length(files) + length(meta)), 0) AS n FROM submissions",
+            vec![],
+        )?;
+        let files = self.db.count(
+            "SELECT COALESCE(SUM(length(bytes)), 0) AS n FROM files",
+            vec![],
+        )?;
+        let bytes = rows.saturating_add(files);
+        self.stored_bytes.set(Some(bytes));
+        Ok(bytes)
     }
 
     /// Adds an outbox row per endpoint (but `except`); returns how many.

@@ -1,0 +1,338 @@
+// Hardening of the public edge (issue 12), end to end against the real worker in workerd: bodies
+// stop at the form's limit while streaming (workerd's memory measured), scheme switches never
+// leave an endpoint without a usable secret, weak secrets are refused, delivery loops are cut,
+// the pages carry a Content-Security-Policy, and per-form ceilings hold across clients.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startWorker } from "../../scripts/serve.mjs";
+import { startReceiver } from "./receiver.mjs";
+
+let worker;
+let dir;
+const token = randomBytes(16).toString("hex");
+const receivers = [];
+
+async function api(method, path, body) {
+  const res = await fetch(`${worker.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+async function receiver(options) {
+  const r = await startReceiver(options);
+  receivers.push(r);
+  return r;
+}
+
+const submit = (form, body, headers = {}) =>
+  fetch(`${worker.url}/f/${form}`, {
+    method: "POST",
+    body,
+    headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded", ...headers },
+    redirect: "manual",
+  });
+
+/** The resident set of workerd (the process of the launcher's group named workerd), in bytes. */
+function workerdPids() {
+  const pids = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pgid = Number(fields[2]);
+      const comm = readFileSync(`/proc/${name}/comm`, "utf8").trim();
+      if (pgid === worker.pid && comm.includes("workerd")) pids.push(Number(name));
+    } catch {}
+  }
+  return pids;
+}
+
+/** Peak resident memory (VmHWM) of every workerd process of this worker, summed, in bytes. */
+function workerdPeakRss() {
+  let total = 0;
+  for (const pid of workerdPids()) {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    total += Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
+  }
+  return total;
+}
+
+/** The status wrangler logged for the last `method path` request. */
+async function loggedStatus(method, path) {
+  const line = new RegExp(`${method} ${path.replace(/[/.]/g, "\\$&")} (\\d{3})`, "g");
+  let last;
+  for (let i = 0; i < 100 && !last; i++) {
+    last = [...worker.output().matchAll(line)].pop()?.[1];
+    if (!last) await new Promise((r) => setTimeout(r, 50));
+  }
+  return Number(last);
+}
+
+/**
+ * Posts `totalBytes` of `a` with `Transfer-Encoding: chunked` (no length given) and stops sending
+ * once the answer arrives; resolves with the status, the body and how much had been sent by then.
+ */
+function chunkedFlood(path, totalBytes, headers = {}) {
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let answer;
+    const req = http.request(`${worker.url}${path}`, {
+      method: "POST",
+      headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded", ...headers },
+    });
+    req.on("response", (res) => {
+      answer = { status: res.statusCode, sentAtAnswer: sent, body: "" };
+      res.setEncoding("utf8");
+      res.on("data", (c) => (answer.body += c));
+      res.on("end", () => {
+        req.destroy();
+        resolve(answer);
+      });
+    });
+    // Answering early, workerd closes the connection while the client still sends; the client's
+    // kernel may then take the reset before Node has read the answer (ECONNRESET). The caller
+    // reads the status from wrangler's request log instead.
+    req.on("error", (err) => resolve(answer ?? { status: undefined, reset: err.code, sentAtAnswer: sent, body: "" }));
+    const chunk = Buffer.alloc(64 * 1024, "a");
+    const pump = () => {
+      while (sent < totalBytes && !answer) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once("drain", pump);
+      }
+      if (!answer) req.end();
+    };
+    pump();
+  });
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "formhook-harden-"));
+  worker = await startWorker({
+    port: 0,
+    persistDir: dir,
+    adminToken: token,
+    ssrfAllowlist: "127.0.0.1",
+    quiet: true,
+    trustClientIp: true,
+  });
+});
+
+after(async () => {
+  await worker?.stop();
+  for (const r of receivers) await r.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("1. bodies stop at the limit while streaming", () => {
+  test("a 100 MB chunked post to a 1 MB form: 413 at once, workerd does not buffer it", async () => {
+    assert.equal((await api("POST", "/api/forms", { id: "big", max_body_bytes: 1024 * 1024 })).status, 201);
+    // Warm the form's object and the front so the measurement is the body alone.
+    assert.equal((await submit("big", "a=1")).status, 201);
+    const before = workerdPeakRss();
+    assert.ok(before > 0, "found workerd");
+    const total = 100 * 1024 * 1024;
+    const res = await chunkedFlood("/f/big", total);
+    const growth = workerdPeakRss() - before;
+    console.log(`workerd peak RSS grew by ${(growth / 1048576).toFixed(1)} MB for a ${total / 1048576} MB chunked body; answered after ${(res.sentAtAnswer / 1048576).toFixed(1)} MB sent`);
+    if (res.reset) assert.equal(await loggedStatus("POST", "/f/big"), 413, "the worker answered 413");
+    else {
+      assert.equal(res.status, 413, res.body);
+      assert.equal(JSON.parse(res.body).error.code, "body_too_large");
+    }
+    assert.ok(res.sentAtAnswer < total, `answered before the whole body was sent (${res.sentAtAnswer} of ${total})`);
+    assert.ok(growth < 48 * 1024 * 1024, `workerd grew by ${growth} bytes`);
+    const list = await api("GET", "/api/forms/big/submissions");
+    assert.equal(list.json.data.length, 1, "nothing stored for the refused body");
+  });
+
+  test("a declared length over the form's own limit is refused before reading", async () => {
+    assert.equal((await api("POST", "/api/forms", { id: "small", max_body_bytes: 100 })).status, 201);
+    const res = await submit("small", `a=${"x".repeat(500)}`);
+    assert.equal(res.status, 413);
+    assert.equal((await res.json()).error.code, "body_too_large");
+    assert.equal((await submit("small", "a=1")).status, 201);
+  });
+
+  test("the admin API caps its bodies at 1 MB, chunked or not", async () => {
+    const res = await chunkedFlood("/api/forms", 20 * 1024 * 1024, { authorization: `Bearer ${token}`, "content-type": "application/json" });
+    if (res.reset) assert.equal(await loggedStatus("POST", "/api/forms"), 413, "the worker answered 413");
+    else {
+      assert.equal(res.status, 413, res.body);
+      assert.equal(JSON.parse(res.body).error.code, "body_too_large");
+    }
+    assert.ok(res.sentAtAnswer < 20 * 1024 * 1024);
+    const sized = await fetch(`${worker.url}/api/forms`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "x".repeat(2 * 1024 * 1024) }),
+    });
+    assert.equal(sized.status, 413);
+  });
+});
+
+describe("3. scheme switches and weak secrets", () => {
+  test("PATCHing the scheme validates the live secrets; with a new secret it signs with it", async () => {
+    const r = await receiver({ scheme: "github" });
+    assert.equal((await api("POST", "/api/forms", { id: "switch", rate_limit_per_minute: 0 })).status, 201);
+    const secret = "a plain github secret of some length";
+    const ep = await api("POST", "/api/forms/switch/endpoints", { url: r.url, scheme: "github", secret });
+    assert.equal(ep.status, 201, JSON.stringify(ep.json));
+    r.setSecrets(secret);
+    const path = `/api/forms/switch/endpoints/${ep.json.id}`;
+
+    const refused = await api("PATCH", path, { scheme: "standard-webhooks" });
+    assert.equal(refused.status, 422, JSON.stringify(refused.json));
+    assert.equal(refused.json.error.code, "secret_invalid_for_scheme");
+    assert.equal((await api("GET", path)).json.scheme, "github", "nothing changed");
+
+    // Deliveries still go out signed the GitHub way.
+    assert.equal((await submit("switch", "n=1")).status, 201);
+    const [first] = await r.waitFor(() => true);
+    assert.equal(first.verified, true, first.error);
+
+    const weak = await api("PATCH", path, { scheme: "standard-webhooks", secret: "whsec_AA==" });
+    assert.equal(weak.status, 422);
+    assert.equal(weak.json.error.code, "secret_too_short");
+
+    const next = `whsec_${randomBytes(24).toString("base64")}`;
+    const switched = await api("PATCH", path, { scheme: "standard-webhooks", secret: next });
+    assert.equal(switched.status, 200, JSON.stringify(switched.json));
+    assert.equal(switched.json.scheme, "standard-webhooks");
+    r.state.scheme = "standard-webhooks";
+    r.setSecrets(next);
+    assert.equal((await submit("switch", "n=2")).status, 201);
+    const got = await r.waitForCount(() => true, 2);
+    for (const request of got) assert.equal(request.verified, true, request.error);
+    assert.match(got[1].headers["webhook-signature"], /^v1,[A-Za-z0-9+/]{43}=$/);
+    const unsigned = r.requests.filter((q) => !q.verified);
+    assert.deepEqual(unsigned, [], "no delivery went out unsigned");
+  });
+
+  test("weak secrets are refused on create and rotation, per scheme", async () => {
+    assert.equal((await api("POST", "/api/forms", { id: "weak" })).status, 201);
+    const create = (body) => api("POST", "/api/forms/weak/endpoints", { url: "http://127.0.0.1:9/x", enabled: false, ...body });
+    for (const [scheme, secret] of [["standard-webhooks", "whsec_AA=="], ["github", "a"], ["stripe", "whsec_x"], ["standard-webhooks", `whsec_${Buffer.alloc(16, 1).toString("base64")}`]]) {
+      const res = await create({ scheme, secret });
+      assert.equal(res.status, 422, `${scheme} ${secret}: ${JSON.stringify(res.json)}`);
+      assert.equal(res.json.error.code, "secret_too_short", secret);
+      if (secret.length >= 6) assert.ok(!JSON.stringify(res.json).includes(secret), "the secret is not echoed");
+    }
+    const ok = await create({ scheme: "github", secret: "sixteen bytes!!!" });
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
+    const rotate = await api("POST", `/api/forms/weak/endpoints/${ok.json.id}/rotate-secret`, { secret: "a" });
+    assert.equal(rotate.status, 422);
+    assert.equal(rotate.json.error.code, "secret_too_short");
+  });
+});
+
+describe("4. delivery loops", () => {
+  test("an endpoint URL on this worker is refused, however the address is written", async () => {
+    assert.equal((await api("POST", "/api/forms", { id: "loop" })).status, 201);
+    const port = new URL(worker.url).port;
+    for (const url of [`${worker.url}/f/loop`, `http://127.0.0.1:${port}/./f/loop/`, `HTTP://0x7f000001:${port}/f/loop`, `http://127.0.0.2:${port}/f/loop`, `http://[::ffff:127.0.0.1]:${port}/f/x`]) {
+      const res = await api("POST", "/api/forms/loop/endpoints", { url });
+      assert.equal(res.status, 422, `${url}: ${JSON.stringify(res.json)}`);
+      assert.equal(res.json.error.code, "url_is_this_worker", url);
+    }
+    const r = await receiver();
+    const ep = await api("POST", "/api/forms/loop/endpoints", { url: r.url });
+    assert.equal(ep.status, 201);
+    const patched = await api("PATCH", `/api/forms/loop/endpoints/${ep.json.id}`, { url: `${worker.url}/f/loop` });
+    assert.equal(patched.status, 422);
+    assert.equal(patched.json.error.code, "url_is_this_worker");
+  });
+
+  test("a post carrying formhook's delivery headers is refused and stores nothing", async () => {
+    assert.equal((await api("POST", "/api/forms", { id: "loop2", rate_limit_per_minute: 0 })).status, 201);
+    for (const headers of [{ "x-formhook-event": "form.submission.created" }, { "user-agent": "formhook/0.1.0" }, { "X-Formhook-Delivery": "att_1" }]) {
+      const res = await submit("loop2", "a=1", headers);
+      assert.equal(res.status, 508, JSON.stringify(headers));
+      assert.equal((await res.json()).error.code, "delivery_loop");
+    }
+    assert.deepEqual((await api("GET", "/api/forms/loop2/submissions")).json.data, []);
+    assert.equal((await submit("loop2", "a=1", { "user-agent": "Mozilla/5.0 formhook/1" })).status, 201);
+  });
+});
+
+describe("5. pages carry a Content-Security-Policy", () => {
+  const check = (res, where) => {
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /frame-ancestors 'none'/, `${where}: ${csp}`);
+    assert.match(csp, /default-src 'self'/, where);
+    const script = (/script-src ([^;]*)/.exec(csp)?.[1] ?? "").trim().split(/\s+/);
+    assert.ok(script.includes("'self'"), `${where}: script-src ${script}`);
+    for (const unsafe of ["'unsafe-inline'", "'unsafe-eval'", "*", "data:", "blob:"]) assert.ok(!script.includes(unsafe), `${where}: script-src ${script}`);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", where);
+    assert.ok(res.headers.get("referrer-policy"), where);
+  };
+
+  test("dashboard, playground, demo, index, assets, thank-you and error pages", async () => {
+    for (const path of ["/", "/dashboard/", "/playground/", "/demo/", "/style.css", "/lib/api.js", "/thanks?form=x", "/no-such-page"]) {
+      const res = await fetch(`${worker.url}${path}`);
+      await res.arrayBuffer();
+      check(res, path);
+    }
+    // An HTML form post (fetch would send Sec-Fetch-Mode: cors and get JSON).
+    const err = await new Promise((resolve, reject) => {
+      const req = http.request(`${worker.url}/f/no-such-form`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html", "sec-fetch-mode": "navigate" } }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ text, headers: new Headers(res.headers) }));
+      });
+      req.on("error", reject);
+      req.end("a=1");
+    });
+    assert.match(err.text, /Submission not accepted/);
+    check(err, "error page");
+  });
+});
+
+describe("2. per-form ceilings", () => {
+  test("eight addresses of one IPv6 /64 share one client budget", async () => {
+    assert.equal((await api("POST", "/api/forms", { id: "v6", rate_limit_per_minute: 3 })).status, 201);
+    const statuses = [];
+    for (let i = 1; i <= 8; i++) statuses.push((await submit("v6", "a=1", { "cf-connecting-ip": `2001:db8:1:2::${i}` })).status);
+    assert.deepEqual(statuses.filter((s) => s === 201).length, 3, statuses.join());
+    assert.equal(statuses.filter((s) => s === 429).length, 5);
+  });
+
+  test("the form's ceiling holds across clients: 429 form_rate_limited", async () => {
+    const form = await api("POST", "/api/forms", { id: "ceiling", rate_limit_per_minute: 0, max_submissions_per_minute: 4 });
+    assert.equal(form.status, 201, JSON.stringify(form.json));
+    assert.equal(form.json.max_submissions_per_minute, 4);
+    const answers = [];
+    for (let i = 1; i <= 7; i++) {
+      const res = await submit("ceiling", "a=1", { "cf-connecting-ip": `198.51.100.${i}` });
+      answers.push([res.status, (await res.json()).error?.code]);
+    }
+    assert.equal(answers.filter(([s]) => s === 201).length, 4, JSON.stringify(answers));
+    for (const [status, code] of answers.slice(4)) assert.deepEqual([status, code], [429, "form_rate_limited"]);
+  });
+
+  test("the form's storage quota: 507 storage_quota_exceeded once it is full", async () => {
+    const form = await api("POST", "/api/forms", { id: "quota", rate_limit_per_minute: 0, storage_quota_bytes: 4096 });
+    assert.equal(form.status, 201, JSON.stringify(form.json));
+    const answers = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await submit("quota", `a=${"x".repeat(1000)}`);
+      answers.push([res.status, (await res.json()).error?.code]);
+    }
+    assert.deepEqual(answers[0], [201, undefined]);
+    assert.ok(answers.some(([s, c]) => s === 507 && c === "storage_quota_exceeded"), JSON.stringify(answers));
+    const stored = (await api("GET", "/api/forms/quota/submissions")).json.data.length;
+    assert.equal(stored, answers.filter(([s]) => s === 201).length);
+    assert.ok(stored < 6);
+  });
+});
+
