@@ -184,13 +184,20 @@ describe("happy path for each body type", () => {
 
   test("honeypot: stored as spam, not delivered", async () => {
     const r = await receiver();
-    await setup("honey", [[r, {}]]);
+    const [ep] = await setup("honey", [[r, {}]]);
     const spam = await (await submit("honey", "name=Bot&_gotcha=buy+now")).json();
     const ham = await (await submit("honey", "name=Human&_gotcha=")).json();
     assert.equal(spam.spam, true);
     assert.equal(ham.spam, false);
     await r.waitFor((q) => q.json.submission.id === ham.id);
     assert.equal(r.requests.filter((q) => q.json.submission.id === spam.id).length, 0);
+    // Nothing guarantees a spam delivery would have come before the ham one: the endpoint's
+    // records say only the ham submission was ever queued.
+    const queued = await eventually(async () => {
+      const list = await deliveries("honey", ep.id);
+      return list.length > 0 && list.every((d) => d.status === "delivered") && list;
+    }, 10_000, "the ham delivery recorded");
+    assert.deepEqual(queued.map((d) => d.submission_id), [ham.id]);
     const stored = await api("GET", `/api/forms/honey/submissions/${spam.id}`);
     assert.equal(stored.json.spam, true);
     assert.deepEqual(stored.json.data, { name: "Bot" });
