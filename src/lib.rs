@@ -12,7 +12,9 @@
 //! - The retry and delivery policy as pure functions ([`retry`]); the delivery lifecycle:
 //!   attempt headers, endpoint health, secret rotation ([`delivery`]).
 //! - Per-client submission limits and the `Retry-After` they imply ([`rate`]).
-//! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot ([`ingest`]).
+//! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot, spam reasons
+//!   ([`ingest`]); captcha verdicts from Turnstile, hCaptcha and reCAPTCHA siteverify answers
+//!   ([`captcha`]).
 //! - The SSRF guard for endpoint URLs: private addresses and internal names refused, with an
 //!   allowlist ([`destination`]).
 //!
@@ -23,6 +25,7 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 extern crate alloc;
 
+pub mod captcha;
 pub mod delivery;
 pub mod destination;
 #[cfg(feature = "ed25519")]
