@@ -144,6 +144,9 @@ pub enum OnError {
 }
 
 impl OnError {
+    /// Every choice.
+    pub const ALL: [Self; 2] = [Self::Reject, Self::AcceptAsSpam];
+
     /// The config name: `reject` or `accept_as_spam`.
     pub const fn name(self) -> &'static str {
         match self {

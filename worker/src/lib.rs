@@ -6,6 +6,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod api_doc;
+mod captcha;
 mod error;
 mod http;
 mod log;
@@ -57,6 +58,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         ["f", form_id] | ["f", form_id, ""] => {
             let form_id = (*form_id).to_string();
             http::ingest::handle(req, &env, &form_id).await
+        }
+        ["f", form_id, "captcha"] if req.method() == Method::Get => {
+            http::ingest::captcha_widget(&env, form_id).await
         }
         ["thanks"] => http::pages::thanks(&req),
         ["api", "openapi.json"] if req.method() == Method::Get => {

@@ -39,18 +39,43 @@ pub fn thanks(req: &Request) -> Result<Response> {
     ))
 }
 
-/// The error page for an HTML form post, with the same status as the JSON answer.
-pub fn error_page(err: &ApiError) -> Result<Response> {
+/// The error page for an HTML form post, with the same status as the JSON answer. A failed
+/// spam check says what failed and links back to the form (the `Referer`, a plain link: the
+/// page runs no script at all).
+pub fn error_page(err: &ApiError, referer: Option<&str>) -> Result<Response> {
+    let captcha = err.code.starts_with("captcha_");
+    let title = if captcha {
+        "Spam check not passed"
+    } else {
+        "Submission not accepted"
+    };
+    let codes = if err.error_codes.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", escape(&err.error_codes.join(", ")))
+    };
+    let back = match referer.filter(|r| r.starts_with("http://") || r.starts_with("https://")) {
+        Some(url) if captcha || err.status == 429 || err.status == 503 => {
+            format!("<p><a href=\"{}\">Back to the form</a></p>", escape(url))
+        }
+        None if captcha => "<p>Use your browser's Back button to return to the form.</p>".into(),
+        _ => String::new(),
+    };
     let html = page(
-        "Submission not accepted",
+        title,
         &format!(
-            "<h1>Submission not accepted</h1><p>{}</p><p><small>{} · {}</small></p>",
+            "<h1>{title}</h1><p>{}</p>{back}<p><small>{} · {}{codes}</small></p>",
             escape(&err.message),
             err.status,
             escape(&err.code)
         ),
     );
-    Ok(Response::from_html(html)?.with_status(err.status))
+    let mut resp = Response::from_html(html)?.with_status(err.status);
+    resp.headers_mut().set(
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'",
+    )?;
+    Ok(resp)
 }
 
 /// Content types a download keeps: ones a browser never runs as a page or script. Anything
