@@ -249,6 +249,8 @@ async function formView(formId) {
   const subsBox = h("div", { id: "submissions" });
   const spamFilter = h("p", { class: "row" }, h("label", { for: "spam-filter", class: "inline" }, "Show"), h("select", { id: "spam-filter", onchange: (e) => {
     subsBox.dataset.spam = e.target.value;
+    // A newer choice makes answers still on their way stale.
+    subsBox.dataset.generation = String(Number(subsBox.dataset.generation ?? 0) + 1);
     subsBox.replaceChildren();
     loadSubmissions(formId, endpoints, subsBox).catch(fail);
   } }, h("option", { value: "" }, "all submissions"), h("option", { value: "true" }, "spam only"), h("option", { value: "false" }, "not spam")));
@@ -284,7 +286,9 @@ async function formView(formId) {
 
 async function loadSubmissions(formId, endpoints, box, cursor) {
   const spam = box.dataset.spam ?? "";
+  const generation = box.dataset.generation;
   const page = await api("GET", `/forms/${formId}/submissions?limit=20${spam ? `&spam=${spam}` : ""}${cursor ? `&cursor=${cursor}` : ""}`);
+  if (box.dataset.generation !== generation) return;
   if (!cursor && page.data.length === 0) {
     box.replaceChildren(spam
       ? h("p", { class: "empty" }, spam === "true" ? "No spam." : "No submissions that are not spam.")
