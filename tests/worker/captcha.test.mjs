@@ -246,6 +246,13 @@ describe("siteverify unavailable", () => {
       if (kind === "hang") assert.ok(Date.now() - started < 15_000, "the siteverify deadline is short");
     }
     assert.equal((await stored("down-reject")).length, 0);
+    // Turnstile was asked twice after its 500 (and after its malformed answer, only once), with
+    // the same idempotency key: the documented way to retry safely.
+    const of = (kind) => siteverify.calls.filter((c) => c.params.response?.startsWith(`${kind}#`) && c.provider === "turnstile");
+    const fivehundred = of("500");
+    assert.equal(fivehundred.length, 2);
+    assert.equal(fivehundred[0].params.idempotency_key, fivehundred[1].params.idempotency_key);
+    assert.equal(of("malformed").length, 1);
   });
 
   test("keys the provider refuses are the owner's problem: unavailable, not the visitor's failure", async () => {

@@ -15,10 +15,10 @@ use futures_util::StreamExt;
 use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::log::{emit, LogLine};
-use crate::platform::random_bytes;
+use crate::platform::{now_u64, random_bytes};
 use crate::settings::CaptchaSettings;
 
-/// How long a siteverify call may take: the visitor is waiting.
+/// How long a siteverify check may take, a Turnstile retry included: the visitor is waiting.
 pub const SITEVERIFY_TIMEOUT_MS: u64 = 5_000;
 /// The most of a siteverify answer read (its JSON is a few hundred bytes).
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -69,7 +69,20 @@ pub async fn check(
         site_key: Some(&captcha.site_key),
         idempotency_key: key.as_deref(),
     });
-    let answer = post(&siteverify_url(env, provider), body).await;
+    let url = siteverify_url(env, provider);
+    let started = now_u64();
+    let mut answer = post(&url, body.clone(), SITEVERIFY_TIMEOUT_MS).await;
+    // Turnstile's idempotency key makes a second try safe (the same token is not "used twice");
+    // one more try, within what is left of the deadline, when the first failed fast.
+    let failed_fast = match &answer {
+        Err(Transport::Network) => true,
+        Ok((status, _)) => *status >= 500,
+        Err(Transport::Timeout) => false,
+    };
+    let left = SITEVERIFY_TIMEOUT_MS.saturating_sub(now_u64().saturating_sub(started));
+    if provider == Provider::Turnstile && key.is_some() && failed_fast && left >= 500 {
+        answer = post(&url, body, left).await;
+    }
     let expect = Expectations {
         hostnames: &captcha.expected_hostnames,
         action: captcha.expected_action.as_deref(),
@@ -95,7 +108,7 @@ pub async fn check(
 }
 
 /// Posts the body with a deadline; the status and at most [`MAX_ANSWER_BYTES`] of the answer.
-async fn post(url: &str, body: String) -> Result<(u16, Vec<u8>), Transport> {
+async fn post(url: &str, body: String, timeout_ms: u64) -> Result<(u16, Vec<u8>), Transport> {
     let send = async {
         let headers = Headers::new();
         headers.set("content-type", "application/x-www-form-urlencoded")?;
@@ -121,7 +134,7 @@ async fn post(url: &str, body: String) -> Result<(u16, Vec<u8>), Transport> {
             }
             Ok::<_, worker::Error>((status, bytes))
         };
-        let deadline = Delay::from(Duration::from_millis(SITEVERIFY_TIMEOUT_MS));
+        let deadline = Delay::from(Duration::from_millis(timeout_ms));
         futures_util::pin_mut!(exchange);
         Ok::<_, worker::Error>(match select(exchange, deadline).await {
             Either::Left((Ok(answer), _)) => Ok(answer),
