@@ -99,6 +99,9 @@ test("the owner sets a captcha in the dashboard; the demo form's widget token pa
   await page.locator("#secret-dialog").waitFor({ state: "visible" });
   receiver.setSecrets(await page.locator("#secret-value").inputValue());
   await page.getByRole("button", { name: "I have stored it" }).click();
+  // Adding the endpoint draws the form's page again: fill the panel once that is done.
+  await page.locator("article.endpoint").waitFor();
+  await page.waitForLoadState("networkidle");
 
   // Spam protection: Turnstile with its keys and the expected hostname.
   await page.getByLabel("Captcha provider").selectOption("turnstile");
