@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::captcha::Verdict;
 use crate::form::{Fields, FileInfo};
 use crate::time::rfc3339_millis;
 
@@ -95,7 +96,8 @@ impl PayloadShape {
 
 /// Request facts recorded with a submission. Unknown values are `None` and serialize as `null`;
 /// all four keys are always present, in this order: `ip`, `country`, `user_agent`, `referer`.
-/// Missing keys deserialize as `None`.
+/// A fifth, `captcha` (a [`Verdict`]), follows only when the form checks a captcha, so the
+/// payloads of forms without one are unchanged. Missing keys deserialize as `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Meta {
@@ -107,6 +109,9 @@ pub struct Meta {
     pub user_agent: Option<String>,
     /// The `Referer` header.
     pub referer: Option<String>,
+    /// The captcha check's verdict, when the form checks one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captcha: Option<Verdict>,
 }
 
 /// One stored submission, borrowed, as input to [`submission_payload`].
@@ -412,6 +417,7 @@ mod tests {
             country: None,
             user_agent: Some("curl/8".into()),
             referer: None,
+            captcha: None,
         }
     }
 
@@ -725,6 +731,7 @@ mod tests {
             country: Some("DE".into()),
             user_agent: Some(tricky.into()),
             referer: Some("https://例え.jp/?q=\"x\"".into()),
+            captcha: None,
         };
         let sub = Submission {
             id: "s\"1",
@@ -891,5 +898,53 @@ mod tests {
                 ..Meta::default()
             })
         );
+    }
+
+    #[test]
+    fn a_captcha_verdict_follows_the_four_request_facts() {
+        let data = Fields::new();
+        let without = meta_partial();
+        let with = Meta {
+            captcha: Some(Verdict {
+                provider: crate::captcha::Provider::Recaptcha,
+                success: true,
+                hostname: Some("example.com".into()),
+                action: Some("submit".into()),
+                score: Some(0.9),
+                error_codes: vec![],
+            }),
+            ..meta_partial()
+        };
+        let payload = |meta: &Meta, shape| {
+            String::from_utf8(submission_payload(
+                "evt_1",
+                EventType::SubmissionCreated,
+                &Submission {
+                    id: "s_1",
+                    form_id: "f_1",
+                    form_name: "Contact",
+                    created_at_ms: AT,
+                    data: &data,
+                    files: &[],
+                    meta,
+                },
+                shape,
+            ))
+            .unwrap_or_default()
+        };
+        // Without a verdict the bytes are those documented in the module docs.
+        let plain = payload(&without, PayloadShape::Flat);
+        assert!(
+            plain.ends_with(r#""meta":{"ip":"203.0.113.7","country":null,"user_agent":"curl/8","referer":null}}"#),
+            "{plain}"
+        );
+        let checked = payload(&with, PayloadShape::Canonical);
+        assert!(
+            checked.ends_with(r#""meta":{"ip":"203.0.113.7","country":null,"user_agent":"curl/8","referer":null,"captcha":{"provider":"recaptcha","success":true,"hostname":"example.com","action":"submit","score":0.9}}}}"#),
+            "{checked}"
+        );
+        let back: Meta = serde_json::from_str(&serde_json::to_string(&with).unwrap_or_default())
+            .unwrap_or_default();
+        assert_eq!(back, with);
     }
 }

@@ -1,7 +1,9 @@
 //! Decisions made when a form is posted: which origins may post, whether the client wants JSON
-//! or an HTML redirect, and the honeypot spam trap.
+//! or an HTML redirect, the honeypot spam trap, and why a submission is spam.
 
 use alloc::string::String;
+
+use serde::{Deserialize, Serialize};
 
 use crate::form::Fields;
 
@@ -84,6 +86,43 @@ pub fn take_honeypot(fields: &mut Fields, name: &str) -> bool {
         Some(serde_json::Value::Null) => false,
         Some(serde_json::Value::Bool(b)) => b,
         Some(_) => true,
+    }
+}
+
+/// Why a stored submission is spam.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpamReason {
+    /// The honeypot field was filled in.
+    Honeypot,
+    /// The captcha token did not pass. Posts that fail their captcha are refused (`403`), so
+    /// none is stored for this reason today; the name is kept for records that say so.
+    CaptchaFailed,
+    /// Siteverify gave no judgement and the form accepts such posts as spam
+    /// ([`OnError::AcceptAsSpam`](crate::captcha::OnError::AcceptAsSpam)).
+    CaptchaUnavailable,
+}
+
+impl SpamReason {
+    /// Every reason.
+    pub const ALL: [Self; 3] = [
+        Self::Honeypot,
+        Self::CaptchaFailed,
+        Self::CaptchaUnavailable,
+    ];
+
+    /// The wire name: `honeypot`, `captcha_failed`, `captcha_unavailable`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Honeypot => "honeypot",
+            Self::CaptchaFailed => "captcha_failed",
+            Self::CaptchaUnavailable => "captcha_unavailable",
+        }
+    }
+
+    /// The inverse of [`SpamReason::as_str`]; `None` otherwise.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
     }
 }
 
@@ -199,6 +238,18 @@ mod tests {
             .cloned()
             .unwrap_or_default();
         assert!(!take_honeypot(&mut fields, ""));
+    }
+
+    #[test]
+    fn spam_reasons_round_trip() {
+        for reason in SpamReason::ALL {
+            assert_eq!(SpamReason::parse(reason.as_str()), Some(reason));
+            assert_eq!(
+                serde_json::to_string(&reason).unwrap_or_default(),
+                alloc::format!("\"{}\"", reason.as_str())
+            );
+        }
+        assert_eq!(SpamReason::parse("Honeypot"), None);
     }
 
     #[test]

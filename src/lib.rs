@@ -13,8 +13,9 @@
 //!   attempt headers, endpoint health, secret rotation ([`delivery`]).
 //! - Per-client submission limits and the `Retry-After` they imply ([`rate`]); per-form
 //!   ceilings across clients and storage quotas ([`quota`]).
-//! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot, delivery loops
-//!   ([`ingest`]).
+//! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot, spam reasons,
+//!   delivery loops ([`ingest`]); captcha verdicts from Turnstile, hCaptcha and reCAPTCHA
+//!   siteverify answers ([`captcha`]).
 //! - The SSRF guard for endpoint URLs: private addresses and internal names refused, with an
 //!   allowlist ([`destination`]).
 //!
@@ -25,6 +26,7 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 extern crate alloc;
 
+pub mod captcha;
 pub mod delivery;
 pub mod destination;
 #[cfg(feature = "ed25519")]

@@ -11,8 +11,8 @@ use crate::error::ErrorBody;
 use crate::http::admin::{ReplayFields, RotateFields};
 use crate::settings::{EndpointFields, FormFields};
 use crate::views::{
-    Accepted, AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, Health, KeysView,
-    List, Page, Replayed, Rotated, SubmissionView, TestSent,
+    Accepted, AttemptView, CaptchaWidget, DeliveryDetail, DeliveryView, EndpointView, FormView,
+    Health, KeysView, List, Page, Released, Replayed, Rotated, SubmissionView, TestSent,
 };
 
 struct Operation {
@@ -34,6 +34,11 @@ const DELIVERY_QUERY: &[(&str, &str)] = &[
     ("limit", "1 to 200 (default 50)"),
     ("cursor", "the last id of the previous page"),
     ("status", "pending, delivered, failed or skipped"),
+];
+const SUBMISSION_QUERY: &[(&str, &str)] = &[
+    ("limit", "1 to 200 (default 50)"),
+    ("cursor", "the last id of the previous page"),
+    ("spam", "true: only spam; false: only not spam"),
 ];
 const BODY_ERRORS: &[(u16, &str)] = &[
     (400, "invalid_json"),
@@ -76,7 +81,17 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
         &[],
         &[],
     );
-    op("post", "/f/{form_id}", "Submit a form (urlencoded, multipart or JSON). HTML posts get 303 to the redirect URL; scripts get 201 JSON", None, 201, Some(g.subschema_for::<Accepted>()), &[], &[(400, "the parser's code"), (403, "origin_not_allowed"), (404, "form_not_found"), (413, "body_too_large, fields_too_large, file_too_large"), (415, "unsupported_content_type"), (429, "rate_limited (with Retry-After)")]);
+    op("post", "/f/{form_id}", "Submit a form (urlencoded, multipart or JSON). HTML posts get 303 to the redirect URL; scripts get 201 JSON", None, 201, Some(g.subschema_for::<Accepted>()), &[], &[(400, "the parser's code"), (403, "origin_not_allowed, captcha_required, captcha_failed (with error_codes)"), (404, "form_not_found"), (413, "body_too_large, fields_too_large, file_too_large"), (415, "unsupported_content_type"), (429, "rate_limited, form_rate_limited (with Retry-After)"), (503, "captcha_unavailable (with Retry-After and error_codes)"), (507, "storage_quota_exceeded"), (508, "delivery_loop")]);
+    op(
+        "get",
+        "/f/{form_id}/captcha",
+        "What a page needs to render the form's captcha widget (public; never the secret)",
+        None,
+        200,
+        Some(g.subschema_for::<CaptchaWidget>()),
+        &[],
+        &[(404, "form_not_found, captcha_not_set")],
+    );
     op("get", "/keys/{endpoint_id}", "The endpoint's live ed25519 public keys (whpk_), for receivers verifying v1a signatures; public, no token", None, 200, Some(g.subschema_for::<KeysView>()), &[], &[(404, "endpoint_not_found")]);
     op(
         "get",
@@ -259,7 +274,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
         None,
         200,
         Some(g.subschema_for::<Page<SubmissionView>>()),
-        PAGE_QUERY,
+        SUBMISSION_QUERY,
         &[(422, "invalid_field")],
     );
     op(
@@ -291,6 +306,16 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
         Some(g.subschema_for::<Replayed>()),
         &[],
         &[(404, "submission_not_found, endpoint_not_found")],
+    );
+    op(
+        "post",
+        "/api/forms/{form_id}/submissions/{submission_id}/not-spam",
+        "Mark a submission as not spam and deliver it (once per endpoint)",
+        None,
+        200,
+        Some(g.subschema_for::<Released>()),
+        &[],
+        &[(404, "submission_not_found")],
     );
     ops
 }
@@ -408,6 +433,12 @@ mod tests {
                 "{}",
                 event.as_str()
             );
+        }
+        for provider in formhook::captcha::Provider::ALL {
+            assert!(text.contains(&format!("\"{}\"", provider.name())));
+        }
+        for reason in formhook::ingest::SpamReason::ALL {
+            assert!(text.contains(&format!("\"{}\"", reason.as_str())));
         }
         assert!(doc["paths"]["/api/forms/{form_id}/endpoints"]["post"]["requestBody"].is_object());
     }

@@ -15,6 +15,9 @@ pub struct ApiError {
     /// Seconds a client should wait before retrying (`Retry-After`), where that applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
+    /// A captcha provider's error codes (and ours), where the error is a captcha refusal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_codes: Vec<String>,
 }
 
 /// A handler's outcome.
@@ -28,6 +31,7 @@ impl ApiError {
             code: code.to_string(),
             message: message.into(),
             retry_after_secs: None,
+            error_codes: Vec::new(),
         }
     }
 
@@ -82,6 +86,18 @@ impl From<formhook::form::FormError> for ApiError {
     }
 }
 
+impl From<formhook::captcha::Refusal> for ApiError {
+    fn from(refusal: formhook::captcha::Refusal) -> Self {
+        Self {
+            status: refusal.status,
+            code: refusal.code.to_string(),
+            message: refusal.message,
+            retry_after_secs: refusal.retry_after_secs,
+            error_codes: refusal.error_codes,
+        }
+    }
+}
+
 /// The JSON body of an error.
 #[derive(Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorBody {
@@ -96,6 +112,10 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human explanation.
     pub message: String,
+    /// Captcha refusals only: the provider's error codes (e.g. `timeout-or-duplicate`), then
+    /// ours (`hostname-mismatch`, `action-mismatch`, `score-too-low`, `siteverify-timeout`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_codes: Vec<String>,
 }
 
 impl ApiError {
@@ -105,6 +125,7 @@ impl ApiError {
             error: ErrorDetail {
                 code: self.code.clone(),
                 message: self.message.clone(),
+                error_codes: self.error_codes.clone(),
             },
         }
     }

@@ -6,6 +6,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod api_doc;
+mod captcha;
 mod error;
 mod http;
 mod log;
@@ -58,6 +59,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             let form_id = (*form_id).to_string();
             http::ingest::handle(req, &env, &ctx, &form_id).await
         }
+        ["f", form_id, "captcha"] if req.method() == Method::Get => {
+            http::ingest::captcha_widget(&env, form_id).await
+        }
         ["thanks"] => http::pages::thanks(&req),
         ["keys", endpoint_id] if req.method() == Method::Get => {
             http::admin::public_keys(&env, endpoint_id).await
@@ -69,13 +73,16 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         }
         ["api", ..] => http::admin::handle(req, &env, &ctx).await,
         // Pages and their assets: every response gets the page security headers.
-        _ => http::pages::with_page_headers(match env.assets("ASSETS") {
-            Ok(assets) => assets.fetch_request(req).await?,
-            Err(_) => {
-                let err = ApiError::new(404, "not_found", "no such page");
-                Response::from_json(&err.body())?.with_status(404)
-            }
-        }),
+        _ => http::pages::with_asset_headers(
+            &path,
+            match env.assets("ASSETS") {
+                Ok(assets) => assets.fetch_request(req).await?,
+                Err(_) => {
+                    let err = ApiError::new(404, "not_found", "no such page");
+                    Response::from_json(&err.body())?.with_status(404)
+                }
+            },
+        ),
     }
 }
 

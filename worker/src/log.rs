@@ -40,6 +40,17 @@ pub enum LogLine<'a> {
         /// The platform's message.
         error: &'a str,
     },
+    /// A form's siteverify call gave no judgement (the secret and the token are never logged).
+    CaptchaUnavailable {
+        /// The form.
+        form_id: &'a str,
+        /// `turnstile`, `hcaptcha` or `recaptcha`.
+        provider: &'a str,
+        /// Why (`siteverify-timeout`, `siteverify-server-error`, …).
+        reason: &'a str,
+        /// What the form does: `reject` or `accept_as_spam`.
+        on_error: &'a str,
+    },
     /// A request answered with an error status.
     Refused {
         /// The route (`ingest`, `admin`).

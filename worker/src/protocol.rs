@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, ApiResult};
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
 use crate::views::{
-    AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, KeysView, Page, Replayed,
-    Rotated, SubmissionView, TestSent,
+    AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, KeysView, Page, Released,
+    Replayed, Rotated, SubmissionView, TestSent,
 };
 
 /// A request to an object, its answer, and where it goes.
@@ -102,8 +102,10 @@ calls! {
     AddEndpoint { pub endpoint_id: String } => Done, "/form/endpoints/add";
     /// Removes an endpoint id (and its outbox rows) from a form.
     RemoveEndpoint { pub endpoint_id: String } => Done, "/form/endpoints/remove";
-    /// A page of submissions.
-    ListSubmissions { pub page: PageQuery } => Page<SubmissionView>, "/form/submissions/list";
+    /// A page of submissions; only spam (`Some(true)`) or only not spam (`Some(false)`).
+    ListSubmissions { pub page: PageQuery, pub spam: Option<bool> } => Page<SubmissionView>, "/form/submissions/list";
+    /// Marks a submission as not spam and hands it to every endpoint.
+    MarkNotSpam { pub id: String } => Released, "/form/submissions/not-spam";
     /// One submission.
     GetSubmission { pub id: String } => SubmissionView, "/form/submissions/get";
     /// Hands a submission's event to one or every endpoint again (same `webhook-id`).
@@ -183,8 +185,9 @@ pub struct DisabledEvent {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// `form.submission.created`.
-    SubmissionCreated(SubmissionEvent),
+    /// `form.submission.created` (boxed: a submission with its meta is much larger than the
+    /// other events).
+    SubmissionCreated(Box<SubmissionEvent>),
     /// `endpoint.disabled`.
     EndpointDisabled(DisabledEvent),
     /// `endpoint.test`.
@@ -278,7 +281,7 @@ pub struct IngestContext {
 pub struct IngestAnswer {
     /// `sub_…`.
     pub id: String,
-    /// Caught by the honeypot.
+    /// Stored as spam.
     pub spam: bool,
     /// Where an HTML post goes next.
     pub redirect_url: Option<String>,

@@ -47,6 +47,34 @@ pub fn payload_shape(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "string", "enum": names})
 }
 
+/// A captcha provider.
+pub fn captcha_provider(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = formhook::captcha::Provider::ALL
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    json_schema!({"type": "string", "enum": names})
+}
+
+/// What a form does when siteverify gives no judgement.
+pub fn on_error(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = formhook::captcha::OnError::ALL
+        .iter()
+        .map(|o| o.name())
+        .collect();
+    json_schema!({"type": "string", "enum": names})
+}
+
+/// Why a submission is spam.
+pub fn spam_reason(_: &mut SchemaGenerator) -> Schema {
+    let mut names: Vec<serde_json::Value> = formhook::ingest::SpamReason::ALL
+        .iter()
+        .map(|r| r.as_str().into())
+        .collect();
+    names.push(serde_json::Value::Null);
+    json_schema!({"type": ["string", "null"], "enum": names})
+}
+
 /// A retry schedule: a built-in's name or a list of delays.
 pub fn schedule(_: &mut SchemaGenerator) -> Schema {
     json_schema!({

@@ -1,6 +1,7 @@
 //! Form and endpoint settings: the stored types, the fields the admin API accepts (unknown fields
 //! refused), and their validation. Every bad field is a `422` naming it.
 
+use formhook::captcha::{OnError, Provider};
 use formhook::delivery::{
     check_signing_secret, CustomHeaders, EndpointHealth, SecretKind, SecretSet, Signing,
     SigningSecret, WeakSecret,
@@ -81,6 +82,215 @@ pub struct FormSettings {
     pub keep_files: bool,
     /// Creation time, Unix ms.
     pub created_ms: i64,
+    /// The captcha check, when the form has one (absent in settings stored before it existed).
+    #[serde(default)]
+    pub captcha: Option<CaptchaSettings>,
+}
+
+/// A captcha provider's secret key: stored, sent to siteverify, never shown or logged.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CaptchaSecret(String);
+
+impl CaptchaSecret {
+    /// The secret, for the siteverify call only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for CaptchaSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+/// A form's stored captcha check.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CaptchaSettings {
+    /// Who verifies tokens.
+    pub provider: Provider,
+    /// The provider's secret key (write-only in the API).
+    pub secret: CaptchaSecret,
+    /// The provider's site key (public: pages embed it).
+    pub site_key: String,
+    /// Hostnames the widget may be served on; empty accepts any.
+    pub expected_hostnames: Vec<String>,
+    /// The widget's action, when checked.
+    pub expected_action: Option<String>,
+    /// reCAPTCHA v3: the least score accepted.
+    pub min_score: Option<f64>,
+    /// What happens when siteverify gives no judgement.
+    pub on_error: OnError,
+}
+
+/// The captcha fields the admin API accepts. On a form that has a captcha, fields left out
+/// keep their value; `provider`, `secret` and `site_key` are required to add one, and a new
+/// `secret` and `site_key` to change the provider.
+#[derive(Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaptchaFields {
+    /// `turnstile`, `hcaptcha` or `recaptcha`.
+    #[schemars(schema_with = "schema::captcha_provider")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
+    /// The provider's secret key (≤ 512 bytes). Write-only: answers show `secret_set` instead.
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<CaptchaSecret>,
+    /// The provider's site key (≤ 256 bytes), shown to pages that render the widget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_key: Option<String>,
+    /// Hostnames the widget may be served on (≤ 20; `*.example.com` for subdomains); empty accepts any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_hostnames: Option<Vec<String>>,
+    /// The widget's action to require (≤ 100 bytes); `null` to stop checking it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_action: Option<Option<String>>,
+    /// reCAPTCHA v3 only: the least score accepted, 0.0 to 1.0; `null` to stop checking it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<f64>", range(min = 0.0, max = 1.0))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_score: Option<Option<f64>>,
+    /// When siteverify is unreachable, slow, failing or unreadable: `reject` (default; 503 with
+    /// Retry-After) or `accept_as_spam` (stored as spam, reason `captcha_unavailable`).
+    #[schemars(schema_with = "schema::on_error")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_error: Option<OnError>,
+}
+
+impl std::fmt::Debug for CaptchaFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptchaFields")
+            .field("provider", &self.provider)
+            .field("secret", &self.secret)
+            .field("site_key", &self.site_key)
+            .field("expected_hostnames", &self.expected_hostnames)
+            .field("expected_action", &self.expected_action)
+            .field("min_score", &self.min_score)
+            .field("on_error", &self.on_error)
+            .finish()
+    }
+}
+
+/// A key as providers issue them: visible ASCII, no spaces.
+fn key_text(field: &str, value: String, max: usize) -> ApiResult<String> {
+    if value.is_empty() || value.len() > max || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::field(
+            field,
+            format!("must be 1 to {max} visible ASCII characters"),
+        ));
+    }
+    Ok(value)
+}
+
+/// A hostname, or `*.` and a domain.
+fn hostname(value: String) -> ApiResult<String> {
+    let host = value.trim().to_ascii_lowercase();
+    let name = host.strip_prefix("*.").unwrap_or(&host);
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .split('.')
+            .all(|label| !label.is_empty() && label.len() <= 63)
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+    if valid {
+        Ok(host)
+    } else {
+        Err(ApiError::field(
+            "captcha.expected_hostnames",
+            format!("{value:?} is not a hostname (or *.domain)"),
+        ))
+    }
+}
+
+impl CaptchaSettings {
+    /// The settings after `fields` are applied to `existing` (`None`: a form without a captcha).
+    pub fn merge(existing: Option<&Self>, fields: CaptchaFields) -> ApiResult<Self> {
+        let provider = fields
+            .provider
+            .or(existing.map(|e| e.provider))
+            .ok_or_else(|| ApiError::field("captcha.provider", "is required"))?;
+        // Keys belong to one provider: a new provider needs its own.
+        let kept = existing.filter(|e| e.provider == provider);
+        let secret = match fields.secret {
+            Some(secret) => CaptchaSecret(key_text("captcha.secret", secret.0, 512)?),
+            None => kept.map(|e| e.secret.clone()).ok_or_else(|| {
+                ApiError::field(
+                    "captcha.secret",
+                    "is required to add a captcha or change its provider",
+                )
+            })?,
+        };
+        let site_key = match fields.site_key {
+            Some(key) => key_text("captcha.site_key", key, 256)?,
+            None => kept.map(|e| e.site_key.clone()).ok_or_else(|| {
+                ApiError::field(
+                    "captcha.site_key",
+                    "is required to add a captcha or change its provider",
+                )
+            })?,
+        };
+        let expected_hostnames = match fields.expected_hostnames {
+            Some(list) if list.len() > 20 => {
+                return Err(ApiError::field(
+                    "captcha.expected_hostnames",
+                    "at most 20 entries",
+                ))
+            }
+            Some(list) => list.into_iter().map(hostname).collect::<ApiResult<_>>()?,
+            None => existing
+                .map(|e| e.expected_hostnames.clone())
+                .unwrap_or_default(),
+        };
+        let expected_action = match fields.expected_action {
+            Some(None) => None,
+            Some(Some(action))
+                if action.is_empty()
+                    || action.len() > 100
+                    || action.chars().any(char::is_control) =>
+            {
+                return Err(ApiError::field(
+                    "captcha.expected_action",
+                    "must be 1 to 100 bytes without control characters",
+                ))
+            }
+            Some(Some(action)) => Some(action),
+            None => existing.and_then(|e| e.expected_action.clone()),
+        };
+        let min_score = match fields.min_score {
+            Some(Some(score)) if !(0.0..=1.0).contains(&score) => {
+                return Err(ApiError::field(
+                    "captcha.min_score",
+                    "must be from 0.0 to 1.0",
+                ))
+            }
+            Some(score) => score,
+            None => kept.and_then(|e| e.min_score),
+        };
+        if min_score.is_some() && !provider.has_score() {
+            return Err(ApiError::field(
+                "captcha.min_score",
+                "only reCAPTCHA v3 answers with a score",
+            ));
+        }
+        Ok(Self {
+            provider,
+            secret,
+            site_key,
+            expected_hostnames,
+            expected_action,
+            min_score,
+            on_error: fields
+                .on_error
+                .or(existing.map(|e| e.on_error))
+                .unwrap_or_default(),
+        })
+    }
 }
 
 /// The fields of a form the admin API accepts (`POST` creates, `PATCH` changes those given).
@@ -130,6 +340,12 @@ pub struct FormFields {
     /// Store uploaded files' bytes (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_files: Option<bool>,
+    /// A captcha every post must pass (changes merge into the form's current one); `null`
+    /// removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<CaptchaFields>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captcha: Option<Option<CaptchaFields>>,
 }
 
 fn text(field: &str, value: String, max: usize) -> ApiResult<String> {
@@ -186,6 +402,7 @@ impl FormSettings {
             storage_quota_bytes: DEFAULT_STORAGE_QUOTA_BYTES,
             keep_files: true,
             created_ms: now_ms,
+            captcha: None,
         };
         form.apply(fields)?;
         Ok(form)
@@ -241,6 +458,12 @@ impl FormSettings {
         }
         if let Some(keep) = fields.keep_files {
             self.keep_files = keep;
+        }
+        if let Some(captcha) = fields.captcha {
+            self.captcha = match captcha {
+                None => None,
+                Some(fields) => Some(CaptchaSettings::merge(self.captcha.as_ref(), fields)?),
+            };
         }
         Ok(())
     }
@@ -698,6 +921,79 @@ mod tests {
         assert!(!e.wants(EventType::SubmissionCreated));
         let stored = serde_json::to_string(&e).unwrap();
         assert!(!stored.contains("\"retry_schedule\":{"), "{stored}");
+    }
+
+    #[test]
+    fn captcha_fields_merge_and_the_secret_never_prints() {
+        let form = |json: &str| {
+            FormSettings::create(serde_json::from_str(json).unwrap(), "frm_x".into(), 0)
+        };
+        let patch = |f: &mut FormSettings, json: &str| f.apply(serde_json::from_str(json).unwrap());
+        let err =
+            form(r#"{"captcha":{"provider":"turnstile","site_key":"1x00000000000000000000AA"}}"#)
+                .unwrap_err();
+        assert_eq!(
+            err.message,
+            "captcha.secret: is required to add a captcha or change its provider"
+        );
+        let mut f = form(
+            r#"{"captcha":{"provider":"turnstile","secret":"0xTOP-SECRET-VALUE","site_key":"1x00000000000000000000AA","expected_hostnames":["Forms.Example.com","*.example.net"]}}"#,
+        )
+        .unwrap();
+        let c = f.captcha.clone().unwrap();
+        assert_eq!(c.expected_hostnames, ["forms.example.com", "*.example.net"]);
+        assert_eq!(c.on_error, OnError::Reject);
+        assert!(!format!("{f:?}").contains("TOP-SECRET"), "{f:?}");
+        // A change keeps the secret; a new provider needs new keys; min_score is reCAPTCHA's.
+        patch(
+            &mut f,
+            r#"{"captcha":{"on_error":"accept_as_spam","expected_action":"contact"}}"#,
+        )
+        .unwrap();
+        let c = f.captcha.clone().unwrap();
+        assert_eq!(
+            (c.secret.expose(), c.on_error),
+            ("0xTOP-SECRET-VALUE", OnError::AcceptAsSpam)
+        );
+        assert_eq!(c.expected_action.as_deref(), Some("contact"));
+        assert_eq!(
+            patch(&mut f, r#"{"captcha":{"min_score":0.5}}"#)
+                .unwrap_err()
+                .message,
+            "captcha.min_score: only reCAPTCHA v3 answers with a score"
+        );
+        assert_eq!(
+            patch(&mut f, r#"{"captcha":{"provider":"recaptcha"}}"#)
+                .unwrap_err()
+                .message,
+            "captcha.secret: is required to add a captcha or change its provider"
+        );
+        patch(
+            &mut f,
+            r#"{"captcha":{"provider":"recaptcha","secret":"s2","site_key":"k2","min_score":0.7}}"#,
+        )
+        .unwrap();
+        assert_eq!(f.captcha.as_ref().unwrap().min_score, Some(0.7));
+        for bad in [
+            r#"{"captcha":{"min_score":1.5}}"#,
+            r#"{"captcha":{"expected_hostnames":["exa mple.com"]}}"#,
+            r#"{"captcha":{"secret":"has space"}}"#,
+            r#"{"captcha":{"site_key":""}}"#,
+        ] {
+            assert_eq!(patch(&mut f, bad).unwrap_err().status, 422, "{bad}");
+        }
+        assert!(
+            serde_json::from_str::<FormFields>(r#"{"captcha":{"provider":"friendly"}}"#).is_err()
+        );
+        assert!(serde_json::from_str::<FormFields>(r#"{"captcha":{"colour":1}}"#).is_err());
+        patch(&mut f, r#"{"captcha":null}"#).unwrap();
+        assert!(f.captcha.is_none());
+        // Settings stored before captchas existed still load.
+        let old = r#"{"id":"a","name":"a","redirect_url":null,"allowed_origins":[],"honeypot_field":"_gotcha","deliver_spam":false,"rate_limit_per_minute":60,"max_body_bytes":1048576,"keep_files":true,"created_ms":0}"#;
+        assert!(serde_json::from_str::<FormSettings>(old)
+            .unwrap()
+            .captcha
+            .is_none());
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! The admin API's JSON shapes. Objects answer with these; the front worker passes them on, and
 //! the OpenAPI document is generated from them.
 
+use formhook::captcha::{OnError, Provider};
 use formhook::delivery::{DeliveryStatus, EndpointHealth};
 use formhook::event::Meta;
 use formhook::form::{Fields, FileInfo};
+use formhook::ingest::SpamReason;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::schema;
-use crate::settings::{EndpointSettings, FormSettings};
+use crate::settings::{CaptchaSettings, EndpointSettings, FormSettings};
 
 /// RFC 3339 text of a Unix millisecond time.
 pub fn iso(ms: i64) -> String {
@@ -51,6 +53,84 @@ pub struct FormView {
     pub created_at: String,
     /// Where the form posts: `/f/{id}`.
     pub submission_url: String,
+    /// The captcha every post must pass (`null`: none).
+    pub captcha: Option<CaptchaView>,
+}
+
+/// A form's captcha check. The secret is never shown: `secret_set` says one is stored.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CaptchaView {
+    /// Who verifies tokens.
+    #[schemars(schema_with = "schema::captcha_provider")]
+    pub provider: Provider,
+    /// The provider's site key (public).
+    pub site_key: String,
+    /// Always true: a captcha cannot be set without its secret.
+    pub secret_set: bool,
+    /// Hostnames the widget may be served on (empty: any).
+    pub expected_hostnames: Vec<String>,
+    /// The widget action required, if any.
+    pub expected_action: Option<String>,
+    /// reCAPTCHA v3: the least score accepted.
+    pub min_score: Option<f64>,
+    /// `reject` or `accept_as_spam`.
+    #[schemars(schema_with = "schema::on_error")]
+    pub on_error: OnError,
+    /// The form field the widget fills with its token.
+    pub token_field: String,
+}
+
+impl CaptchaView {
+    /// The view of stored captcha settings.
+    pub fn of(captcha: &CaptchaSettings) -> Self {
+        Self {
+            provider: captcha.provider,
+            site_key: captcha.site_key.clone(),
+            secret_set: !captcha.secret.expose().is_empty(),
+            expected_hostnames: captcha.expected_hostnames.clone(),
+            expected_action: captcha.expected_action.clone(),
+            min_score: captcha.min_score,
+            on_error: captcha.on_error,
+            token_field: captcha.provider.token_field().to_string(),
+        }
+    }
+}
+
+/// What a page needs to render a form's captcha widget (`GET /f/{form_id}/captcha`, public:
+/// site keys are meant to be embedded in pages).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CaptchaWidget {
+    /// Who renders and verifies.
+    #[schemars(schema_with = "schema::captcha_provider")]
+    pub provider: Provider,
+    /// The site key for `data-sitekey`.
+    pub site_key: String,
+    /// The form field the widget fills.
+    pub token_field: String,
+    /// The provider's script.
+    pub script_url: String,
+    /// The class of the element the script renders into.
+    pub widget_class: String,
+    /// The action the form requires, to pass to the widget.
+    pub action: Option<String>,
+    /// reCAPTCHA v3 (the form requires a score): no visible widget; the page asks for a token
+    /// with `grecaptcha.execute` when it submits.
+    pub invisible: bool,
+}
+
+impl CaptchaWidget {
+    /// The widget of a form's captcha view.
+    pub fn of(captcha: &CaptchaView) -> Self {
+        Self {
+            provider: captcha.provider,
+            site_key: captcha.site_key.clone(),
+            token_field: captcha.token_field.clone(),
+            script_url: captcha.provider.script_url().to_string(),
+            widget_class: captcha.provider.widget_class().to_string(),
+            action: captcha.expected_action.clone(),
+            invisible: captcha.min_score.is_some(),
+        }
+    }
 }
 
 impl FormView {
@@ -71,6 +151,7 @@ impl FormView {
             endpoint_ids,
             created_at: iso(form.created_ms),
             submission_url: format!("/f/{}", form.id),
+            captcha: form.captcha.as_ref().map(CaptchaView::of),
         }
     }
 }
@@ -224,8 +305,11 @@ pub struct SubmissionView {
     pub created_at: String,
     /// Unix ms.
     pub created_ms: i64,
-    /// Caught by the honeypot.
+    /// Stored as spam (not delivered unless the form delivers spam or it is marked not spam).
     pub spam: bool,
+    /// Why it is spam: `honeypot`, `captcha_failed` or `captcha_unavailable` (`null`: not spam).
+    #[schemars(schema_with = "schema::spam_reason")]
+    pub spam_reason: Option<SpamReason>,
     /// The event id (`webhook-id`) its deliveries carry.
     pub message_id: String,
     /// The fields, in submission order; repeated names are arrays.
@@ -240,9 +324,23 @@ pub struct SubmissionView {
 
 fn meta_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let text = schemars::json_schema!({"type": ["string", "null"]});
+    let providers: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
+    let captcha = schemars::json_schema!({
+        "type": "object",
+        "description": "the captcha verdict, present when the form checks a captcha",
+        "properties": {
+            "provider": {"type": "string", "enum": providers},
+            "success": {"type": "boolean"},
+            "hostname": text,
+            "action": {"type": "string"},
+            "score": {"type": "number"},
+            "error_codes": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["provider", "success", "hostname"],
+    });
     schemars::json_schema!({
         "type": "object",
-        "properties": {"ip": text, "country": text, "user_agent": text, "referer": text},
+        "properties": {"ip": text, "country": text, "user_agent": text, "referer": text, "captcha": captcha},
         "required": ["ip", "country", "user_agent", "referer"],
     })
 }
@@ -389,6 +487,16 @@ pub struct TestSent {
     pub delivery_id: Option<String>,
     /// The event id.
     pub message_id: String,
+}
+
+/// The answer to marking a submission as not spam.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Released {
+    /// The submission, no longer spam.
+    pub submission: SubmissionView,
+    /// Endpoints it was handed to (each delivers it once: one that already has it, because the
+    /// form delivers spam, does not get it again). Empty when it was not spam.
+    pub endpoints: Vec<String>,
 }
 
 /// The answer to a replay.

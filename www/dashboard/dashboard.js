@@ -92,6 +92,8 @@ let EVENTS = [];
 let SCHEMES = [];
 let SHAPES = [];
 let SIGNINGS = [];
+let PROVIDERS = [];
+let ON_ERROR = [];
 
 async function loadVocabulary() {
   if (SCHEMES.length) return;
@@ -102,6 +104,58 @@ async function loadVocabulary() {
   SHAPES = schemas.EndpointView.properties.payload_shape.enum;
   SIGNINGS = schemas.EndpointView.properties.signing.enum;
   EVENTS = schemas.EventSelector.enum.filter((e) => e !== "*");
+  PROVIDERS = schemas.CaptchaView.properties.provider.enum;
+  ON_ERROR = schemas.CaptchaView.properties.on_error.enum;
+}
+
+const PROVIDER_LABELS = { turnstile: "Cloudflare Turnstile", hcaptcha: "hCaptcha", recaptcha: "Google reCAPTCHA" };
+const SPAM_REASONS = { honeypot: "honeypot filled in", captcha_failed: "captcha failed", captcha_unavailable: "captcha could not be checked" };
+
+/** The form's spam protection: captcha provider and keys (the secret is write-only), spam delivery. */
+function captchaPanel(form) {
+  const c = form.captcha;
+  const provider = h("select", { id: "cp-provider", name: "provider" }, h("option", { value: "" }, "none"), PROVIDERS.map((p) => h("option", { value: p, selected: c?.provider === p }, PROVIDER_LABELS[p] ?? p)));
+  return h("form", { class: "panel", id: "captcha-settings", onsubmit: async (e) => {
+    e.preventDefault();
+    const fd = new FormData(e.target);
+    const chosen = fd.get("provider");
+    const body = { deliver_spam: fd.get("deliver_spam") === "on" };
+    if (!chosen) body.captcha = null;
+    else {
+      body.captcha = {
+        provider: chosen,
+        site_key: String(fd.get("site_key")).trim(),
+        expected_hostnames: String(fd.get("expected_hostnames")).split(/[\s,]+/).filter(Boolean),
+        expected_action: String(fd.get("expected_action")).trim() || null,
+        min_score: chosen === "recaptcha" && String(fd.get("min_score")).trim() !== "" ? Number(fd.get("min_score")) : null,
+        on_error: fd.get("on_error"),
+      };
+      const secret = String(fd.get("secret")).trim();
+      if (secret) body.captcha.secret = secret;
+    }
+    try {
+      await api("PATCH", `/forms/${form.id}`, body);
+      e.target.querySelector("#cp-secret").value = "";
+      flash(chosen ? "Spam protection saved." : "Captcha removed.");
+      route();
+    } catch (err) {
+      fail(err);
+    }
+  } },
+    h("h3", {}, "Spam protection"),
+    h("p", { class: "muted" }, "With a captcha, every post must carry the widget's token; it is verified with the provider before anything is stored."),
+    h("div", { class: "grid" },
+      h("div", {}, h("label", { for: "cp-provider" }, "Captcha provider"), provider),
+      h("div", {}, h("label", { for: "cp-site-key" }, "Site key"), h("input", { type: "text", id: "cp-site-key", name: "site_key", value: c?.site_key ?? "", autocomplete: "off" })),
+      h("div", {}, h("label", { for: "cp-secret" }, "Secret key"), h("input", { type: "password", id: "cp-secret", name: "secret", autocomplete: "off", placeholder: c?.secret_set ? "•••••••• set (leave empty to keep)" : "required" }))),
+    c?.secret_set ? h("p", { class: "muted", id: "cp-secret-state" }, "A secret key is stored; it is never shown again.") : null,
+    h("div", { class: "grid" },
+      h("div", {}, h("label", { for: "cp-hosts" }, "Expected hostnames (empty = any)"), h("input", { type: "text", id: "cp-hosts", name: "expected_hostnames", value: (c?.expected_hostnames ?? []).join(" "), placeholder: "forms.example.com *.example.org" })),
+      h("div", {}, h("label", { for: "cp-action" }, "Expected action (optional)"), h("input", { type: "text", id: "cp-action", name: "expected_action", value: c?.expected_action ?? "" })),
+      h("div", {}, h("label", { for: "cp-score" }, "Minimum score (reCAPTCHA v3 only)"), h("input", { type: "number", id: "cp-score", name: "min_score", min: "0", max: "1", step: "0.1", value: c?.min_score ?? "" })),
+      h("div", {}, h("label", { for: "cp-on-error" }, "When the provider cannot be reached"), h("select", { id: "cp-on-error", name: "on_error" }, ON_ERROR.map((o) => h("option", { value: o, selected: (c?.on_error ?? "reject") === o }, o === "reject" ? "refuse the post (503)" : "store it as spam"))))),
+    h("label", { class: "inline", for: "cp-deliver-spam" }, h("input", { type: "checkbox", id: "cp-deliver-spam", name: "deliver_spam", checked: form.deliver_spam }), "Deliver spam to endpoints too"),
+    h("button", { type: "submit" }, "Save spam protection"));
 }
 
 function endpointForm(formId, onDone) {
@@ -198,6 +252,13 @@ async function formView(formId) {
   const [form, { data: endpoints }] = await Promise.all([api("GET", `/forms/${formId}`), api("GET", `/forms/${formId}/endpoints`)]);
   const cards = endpoints.length ? await Promise.all(endpoints.map((ep) => endpointCard(formId, ep))) : [h("p", { class: "empty" }, "No endpoints yet — add one below to start receiving webhooks.")];
   const subsBox = h("div", { id: "submissions" });
+  const spamFilter = h("p", { class: "row" }, h("label", { for: "spam-filter", class: "inline" }, "Show"), h("select", { id: "spam-filter", onchange: (e) => {
+    subsBox.dataset.spam = e.target.value;
+    // A newer choice makes answers still on their way stale.
+    subsBox.dataset.generation = String(Number(subsBox.dataset.generation ?? 0) + 1);
+    subsBox.replaceChildren();
+    loadSubmissions(formId, endpoints, subsBox).catch(fail);
+  } }, h("option", { value: "" }, "all submissions"), h("option", { value: "true" }, "spam only"), h("option", { value: "false" }, "not spam")));
   const settings = h("form", { class: "panel", onsubmit: async (e) => {
     e.preventDefault();
     const fd = new FormData(e.target);
@@ -224,14 +285,19 @@ async function formView(formId) {
     h("h1", {}, form.name, " ", h("span", { class: "muted" }, `(${form.id})`)),
     h("p", {}, "Form action: ", h("code", {}, `${location.origin}/f/${form.id}`)),
     h("h2", {}, "Endpoints"), ...cards, endpointForm(formId, route),
-    h("h2", {}, "Submissions"), subsBox, settings);
+    h("h2", {}, "Submissions"), spamFilter, subsBox, settings, captchaPanel(form));
   await loadSubmissions(formId, endpoints, subsBox);
 }
 
 async function loadSubmissions(formId, endpoints, box, cursor) {
-  const page = await api("GET", `/forms/${formId}/submissions?limit=20${cursor ? `&cursor=${cursor}` : ""}`);
+  const spam = box.dataset.spam ?? "";
+  const generation = box.dataset.generation;
+  const page = await api("GET", `/forms/${formId}/submissions?limit=20${spam ? `&spam=${spam}` : ""}${cursor ? `&cursor=${cursor}` : ""}`);
+  if (box.dataset.generation !== generation) return;
   if (!cursor && page.data.length === 0) {
-    box.replaceChildren(h("p", { class: "empty" }, "No submissions yet — post a form to ", h("code", {}, `/f/${formId}`), " (try the ", h("a", { href: `../demo/?form=${formId}` }, "demo form"), ")."));
+    box.replaceChildren(spam
+      ? h("p", { class: "empty" }, spam === "true" ? "No spam." : "No submissions that are not spam.")
+      : h("p", { class: "empty" }, "No submissions yet — post a form to ", h("code", {}, `/f/${formId}`), " (try the ", h("a", { href: `../demo/?form=${formId}` }, "demo form"), ")."));
     return;
   }
   let table = box.querySelector("tbody");
@@ -242,7 +308,8 @@ async function loadSubmissions(formId, endpoints, box, cursor) {
   for (const s of page.data) {
     const target = h("select", { "aria-label": `Replay ${s.id} to` }, h("option", { value: "" }, "all endpoints"), endpoints.map((ep) => h("option", { value: ep.id }, ep.url)));
     table.append(h("tr", { "data-submission": s.id },
-      h("td", {}, when(s.created_at), s.spam ? [" ", h("span", { class: "badge warn" }, "spam")] : null, h("div", { class: "muted" }, s.id)),
+      h("td", {}, when(s.created_at), s.spam ? [" ", h("span", { class: "badge warn", title: SPAM_REASONS[s.spam_reason] ?? "" }, `spam: ${s.spam_reason ?? "unknown"}`)] : null, h("div", { class: "muted" }, s.id),
+        s.meta.captcha ? h("div", { class: "muted" }, `${PROVIDER_LABELS[s.meta.captcha.provider] ?? s.meta.captcha.provider}: ${s.meta.captcha.success ? "passed" : (s.meta.captcha.error_codes ?? []).join(", ")}${s.meta.captcha.score !== undefined ? ` · score ${s.meta.captcha.score}` : ""}`) : null),
       h("td", {}, h("code", {}, JSON.stringify(s.data).slice(0, 200)),
         s.files.map((f, i) => h("div", {}, h("button", { type: "button", class: "secondary", onclick: () => download(`/forms/${formId}/submissions/${s.id}/files/${i}`, f.filename).catch(fail) }, `⬇ ${f.filename} (${f.size} B)`)))),
       h("td", {}, target, h("button", { type: "button", onclick: async () => {
@@ -252,7 +319,16 @@ async function loadSubmissions(formId, endpoints, box, cursor) {
         } catch (err) {
           fail(err);
         }
-      } }, "Replay"))));
+      } }, "Replay"),
+      s.spam ? h("button", { type: "button", class: "secondary", onclick: async () => {
+        try {
+          const r = await api("POST", `/forms/${formId}/submissions/${s.id}/not-spam`);
+          flash(`Marked as not spam; delivering to ${r.endpoints.length} endpoint(s).`);
+          route();
+        } catch (err) {
+          fail(err);
+        }
+      } }, "Not spam") : null)));
   }
   box.querySelector(".load-more")?.remove();
   if (page.next_cursor) box.append(h("button", { type: "button", class: "secondary load-more", onclick: () => loadSubmissions(formId, endpoints, box, page.next_cursor).catch(fail) }, "Load more"));

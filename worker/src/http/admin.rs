@@ -15,8 +15,8 @@ use crate::platform::{new_id, now_ms};
 use crate::protocol::{
     AddEndpoint, ClaimForm, DeleteEndpoint, DeleteForm, GetDelivery, GetEndpoint, GetForm,
     GetSubmission, InitEndpoint, InitForm, ListAttempts, ListDeliveries, ListForms,
-    ListSubmissions, PageQuery, PatchEndpoint, PatchForm, PublicKeys, ReleaseForm, RemoveEndpoint,
-    ReplaySubmission, RotateSecret, SendTest, FILE_PATH,
+    ListSubmissions, MarkNotSpam, PageQuery, PatchEndpoint, PatchForm, PublicKeys, ReleaseForm,
+    RemoveEndpoint, ReplaySubmission, RotateSecret, SendTest, FILE_PATH,
 };
 use crate::rpc;
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
@@ -320,9 +320,28 @@ async fn submission_route(
     let stub = form_stub(env, form_id)?;
     match (method, rest) {
         (Method::Get, []) => {
-            let (page, _) = page_query(req)?;
-            json(200, &rpc::call(&stub, &ListSubmissions { page }).await?)
+            let (page, query) = page_query(req)?;
+            let spam = match query.get("spam").map(String::as_str) {
+                None => None,
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                Some(_) => return Err(ApiError::field("spam", "must be true or false")),
+            };
+            json(
+                200,
+                &rpc::call(&stub, &ListSubmissions { page, spam }).await?,
+            )
         }
+        (Method::Post, [s, "not-spam"]) => json(
+            200,
+            &rpc::call(
+                &stub,
+                &MarkNotSpam {
+                    id: (*s).to_string(),
+                },
+            )
+            .await?,
+        ),
         (Method::Get, [s]) => json(
             200,
             &rpc::call(

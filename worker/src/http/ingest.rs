@@ -14,7 +14,7 @@ use crate::platform::now_ms;
 use crate::protocol::{GetForm, IngestAnswer, IngestContext, IngestRequest, INGEST_PATH};
 use crate::rpc;
 use crate::settings::MAX_BODY_BYTES_LIMIT;
-use crate::views::Accepted;
+use crate::views::{Accepted, CaptchaWidget};
 
 /// How long this isolate trusts a form's body limit it has read (a limit changed by `PATCH` is
 /// enforced exactly by the form's object anyway; this one only keeps memory bounded).
@@ -37,6 +37,7 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context, form_id: &str) -
             .filter(|v| !v.is_empty())
     };
     let origin = header("origin");
+    let referer = header("referer");
     let json_mode = wants_json(
         header("accept").as_deref(),
         header("content-type").as_deref(),
@@ -66,7 +67,7 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context, form_id: &str) -
                 status: err.status,
                 code: &err.code,
             });
-            respond_error(&err, json_mode, origin.as_deref())
+            respond_error(&err, json_mode, origin.as_deref(), referer.as_deref())
         }
     }
 }
@@ -99,6 +100,7 @@ async fn submit(
             country: req.cf().and_then(|cf| cf.country()),
             user_agent: header("user-agent"),
             referer: header("referer"),
+            captcha: None,
         },
     };
     let body = body::read_limited(req, limit, ctx).await?;
@@ -190,7 +192,12 @@ fn cors(resp: &mut Response, origin: Option<&str>) -> Result<()> {
 
 /// The error as JSON `{ok:false, error}` for scripts or an HTML page for form posts, with
 /// `Retry-After` where the error says when to come back.
-fn respond_error(err: &ApiError, json_mode: bool, origin: Option<&str>) -> Result<Response> {
+fn respond_error(
+    err: &ApiError,
+    json_mode: bool,
+    origin: Option<&str>,
+    referer: Option<&str>,
+) -> Result<Response> {
     let mut resp = if json_mode {
         #[derive(serde::Serialize)]
         struct Refused<'a> {
@@ -204,7 +211,7 @@ fn respond_error(err: &ApiError, json_mode: bool, origin: Option<&str>) -> Resul
         })?
         .with_status(err.status)
     } else {
-        pages::error_page(err)?
+        pages::error_page(err, referer)?
     };
     if err.status == 405 {
         resp.headers_mut().set("allow", "POST, OPTIONS")?;
@@ -221,7 +228,7 @@ fn respond_error(err: &ApiError, json_mode: bool, origin: Option<&str>) -> Resul
 async fn preflight(env: &Env, form_id: &str, origin: Option<&str>) -> Result<Response> {
     let form = match async { rpc::call(&rpc::form(env, form_id)?, &GetForm {}).await }.await {
         Ok(form) => form,
-        Err(err) => return respond_error(&err, true, None),
+        Err(err) => return respond_error(&err, true, None, None),
     };
     let mut resp = Response::empty()?.with_status(204);
     let headers = resp.headers_mut();
@@ -237,5 +244,30 @@ async fn preflight(env: &Env, form_id: &str, origin: Option<&str>) -> Result<Res
             headers.set("access-control-allow-origin", origin)?;
         }
     }
+    Ok(resp)
+}
+
+/// `GET /f/{form_id}/captcha`: what a page needs to render the form's captcha widget (provider,
+/// site key, script); `404 captcha_not_set` when the form has none. Public and cacheable for a
+/// minute: site keys are meant to be embedded in pages, and the secret is never part of it.
+pub async fn captcha_widget(env: &Env, form_id: &str) -> Result<Response> {
+    let result = async {
+        if !is_valid_form_id(form_id) {
+            return Err(ApiError::form_not_found());
+        }
+        let form = rpc::call(&rpc::form(env, form_id)?, &GetForm {}).await?;
+        form.captcha
+            .as_ref()
+            .map(CaptchaWidget::of)
+            .ok_or_else(|| ApiError::new(404, "captcha_not_set", "this form checks no captcha"))
+    }
+    .await;
+    let mut resp = match result {
+        Ok(widget) => Response::from_json(&widget)?,
+        Err(err) => Response::from_json(&err.body())?.with_status(err.status),
+    };
+    resp.headers_mut()
+        .set("cache-control", "public, max-age=60")?;
+    resp.headers_mut().set("access-control-allow-origin", "*")?;
     Ok(resp)
 }

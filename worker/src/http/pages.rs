@@ -20,6 +20,11 @@ pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-e
 style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
 frame-ancestors 'none'";
 
+/// The demo form's policy: [`PAGE_CSP`] plus the captcha providers' widget scripts and frames
+/// (Turnstile, hCaptcha, reCAPTCHA), which the demo renders for forms that have a site key. Only
+/// the demo page gets it; the dashboard, which holds the admin token, keeps [`PAGE_CSP`].
+pub const DEMO_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' https://challenges.cloudflare.com https://js.hcaptcha.com https://*.hcaptcha.com https://www.google.com https://www.gstatic.com; frame-src https://challenges.cloudflare.com https://*.hcaptcha.com https://www.google.com; style-src 'self' https://*.hcaptcha.com; img-src 'self' data:; connect-src 'self' https://*.hcaptcha.com https://www.google.com; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
 /// The headers every page and asset carries (see [`PAGE_CSP`]).
 pub const PAGE_HEADERS: [(&str, &str); 4] = [
     ("content-security-policy", PAGE_CSP),
@@ -31,6 +36,16 @@ pub const PAGE_HEADERS: [(&str, &str); 4] = [
 /// `resp` with [`PAGE_HEADERS`] added; its own headers are copied, since a response from the
 /// assets binding has immutable ones.
 pub fn with_page_headers(resp: Response) -> Result<Response> {
+    with_headers_of(resp, PAGE_CSP)
+}
+
+/// [`with_page_headers`] for a static asset at `path`: the demo form's pages get [`DEMO_CSP`].
+pub fn with_asset_headers(path: &str, resp: Response) -> Result<Response> {
+    let demo = path == "/demo" || path.starts_with("/demo/");
+    with_headers_of(resp, if demo { DEMO_CSP } else { PAGE_CSP })
+}
+
+fn with_headers_of(resp: Response, csp: &str) -> Result<Response> {
     let headers = Headers::new();
     for (name, value) in resp.headers().entries() {
         headers.append(&name, &value)?;
@@ -38,6 +53,7 @@ pub fn with_page_headers(resp: Response) -> Result<Response> {
     for (name, value) in PAGE_HEADERS {
         headers.set(name, value)?;
     }
+    headers.set("content-security-policy", csp)?;
     let status = resp.status_code();
     Ok(resp.with_headers(headers).with_status(status))
 }
@@ -68,12 +84,32 @@ pub fn thanks(req: &Request) -> Result<Response> {
     ))?)
 }
 
-/// The error page for an HTML form post, with the same status as the JSON answer.
-pub fn error_page(err: &ApiError) -> Result<Response> {
+/// The error page for an HTML form post, with the same status as the JSON answer. A failed
+/// spam check says what failed and links back to the form (the `Referer`, a plain link: the
+/// page runs no script at all).
+pub fn error_page(err: &ApiError, referer: Option<&str>) -> Result<Response> {
+    let captcha = err.code.starts_with("captcha_");
+    let title = if captcha {
+        "Spam check not passed"
+    } else {
+        "Submission not accepted"
+    };
+    let codes = if err.error_codes.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", escape(&err.error_codes.join(", ")))
+    };
+    let back = match referer.filter(|r| r.starts_with("http://") || r.starts_with("https://")) {
+        Some(url) if captcha || err.status == 429 || err.status == 503 => {
+            format!("<p><a href=\"{}\">Back to the form</a></p>", escape(url))
+        }
+        None if captcha => "<p>Use your browser's Back button to return to the form.</p>".into(),
+        _ => String::new(),
+    };
     let html = page(
-        "Submission not accepted",
+        title,
         &format!(
-            "<h1>Submission not accepted</h1><p>{}</p><p><small>{} · {}</small></p>",
+            "<h1>{title}</h1><p>{}</p>{back}<p><small>{} · {}{codes}</small></p>",
             escape(&err.message),
             err.status,
             escape(&err.code)

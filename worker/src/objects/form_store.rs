@@ -8,8 +8,9 @@
 
 use std::cell::{Cell, RefCell};
 
+use formhook::captcha::Decision;
 use formhook::form::{parse, Limits};
-use formhook::ingest::{origin_allowed, take_honeypot};
+use formhook::ingest::{origin_allowed, take_honeypot, SpamReason};
 use formhook::quota::{check_storage, FormCeiling, FormLimit};
 use formhook::rate::RateLimiter;
 use futures_util::future::join_all;
@@ -22,13 +23,13 @@ use crate::platform::{new_id, now_ms, now_u64};
 use crate::protocol::{
     AddEndpoint, Call, DeleteForm, DisabledEvent, Done, EndpointDisabled, Enqueue, Event,
     FormDeleted, FormRecovered, GetForm, GetSubmission, IngestAnswer, IngestRequest, InitForm, Job,
-    ListSubmissions, PageQuery, PatchForm, RecoverForm, RemoveEndpoint, ReplaySubmission,
-    SubmissionEvent, FILE_PATH, INGEST_PATH,
+    ListSubmissions, MarkNotSpam, PageQuery, PatchForm, RecoverForm, RemoveEndpoint,
+    ReplaySubmission, SubmissionEvent, FILE_PATH, INGEST_PATH,
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::FormSettings;
 use crate::storage::{Db, KV_TABLE};
-use crate::views::{iso, FileView, FormView, Page, Replayed, SubmissionView};
+use crate::views::{iso, FileView, FormView, Page, Released, Replayed, SubmissionView};
 
 /// Outbox rows handed to endpoint queues per alarm run, and how many calls at once (the runtime
 /// allows six simultaneous outbound connections per invocation).
@@ -41,6 +42,27 @@ const MAX_STORED_FILE_BYTES: usize = 1_900_000;
 /// Largest serialized field data kept in one submission row (leaves room for the envelope when
 /// the payload is stored with each delivery).
 const MAX_STORED_FIELDS_BYTES: usize = 1_800_000;
+
+/// The `spam` column: 0 for a submission that is not spam, else the code of its reason. Rows
+/// written before reasons were recorded hold 1, the honeypot's code (the only reason then).
+fn spam_code(reason: Option<SpamReason>) -> i64 {
+    match reason {
+        None => 0,
+        Some(SpamReason::Honeypot) => 1,
+        Some(SpamReason::CaptchaFailed) => 2,
+        Some(SpamReason::CaptchaUnavailable) => 3,
+    }
+}
+
+/// The inverse of [`spam_code`]; an unknown non-zero code still reads as spam.
+fn spam_reason(code: i64) -> Option<SpamReason> {
+    match code {
+        0 => None,
+        2 => Some(SpamReason::CaptchaFailed),
+        3 => Some(SpamReason::CaptchaUnavailable),
+        _ => Some(SpamReason::Honeypot),
+    }
+}
 
 const SCHEMA: [&str; 5] = [
     KV_TABLE,
@@ -189,6 +211,7 @@ impl FormStore {
             AddEndpoint::PATH => reply(self.add_endpoint(read(req).await?)),
             RemoveEndpoint::PATH => reply(self.remove_endpoint(read(req).await?)),
             ListSubmissions::PATH => reply(self.list_submissions(read(req).await?)),
+            MarkNotSpam::PATH => reply(self.mark_not_spam(read(req).await?).await),
             GetSubmission::PATH => reply(self.get_submission(read(req).await?)),
             ReplaySubmission::PATH => reply(self.replay(read(req).await?).await),
             EndpointDisabled::PATH => reply(self.endpoint_disabled(read(req).await?).await),
@@ -303,6 +326,9 @@ impl FormStore {
     async fn ingest(&self, request: IngestRequest) -> ApiResult<IngestAnswer> {
         let settings = self.settings()?;
         let IngestRequest { context, body } = request;
+        let mut meta = context.meta;
+        // Only this object's own check writes a verdict.
+        meta.captcha = None;
         if let Some(origin) = &context.origin {
             if !origin_allowed(origin, &settings.allowed_origins) {
                 return Err(ApiError::new(
@@ -313,7 +339,7 @@ impl FormStore {
             }
         }
         let now = now_ms();
-        let client = context.meta.ip.as_deref().unwrap_or("");
+        let client = meta.ip.as_deref().unwrap_or("");
         if let Err(limited) =
             self.rate
                 .borrow_mut()
@@ -334,7 +360,29 @@ impl FormStore {
             ..Limits::default()
         };
         let mut form = parse(&context.content_type, &body, &limits)?;
-        let spam = take_honeypot(&mut form.fields, &settings.honeypot_field);
+        let honeypot = take_honeypot(&mut form.fields, &settings.honeypot_field);
+        let mut spam_reason = honeypot.then_some(SpamReason::Honeypot);
+        // The captcha is checked before anything is stored; a refusal stores nothing.
+        if let Some(captcha) = &settings.captcha {
+            let remote_ip = meta.ip.as_deref().filter(|ip| *ip != "unknown");
+            match crate::captcha::check(
+                &self.env,
+                &settings.id,
+                captcha,
+                &mut form.fields,
+                remote_ip,
+            )
+            .await
+            {
+                Decision::Store { verdict, spam } => {
+                    meta.captcha = Some(verdict);
+                    // The honeypot is the surer sign: its reason wins.
+                    spam_reason = spam_reason.or(spam);
+                }
+                Decision::Refuse(refusal) => return Err(refusal.into()),
+            }
+        }
+        let spam = spam_reason.is_some();
 
         let id = new_id("sub")?;
         let message_id = new_id("msg")?;
@@ -359,7 +407,7 @@ impl FormStore {
             ));
         }
         let files_json = serde_json::to_string(&files).map_err(ApiError::internal)?;
-        let meta_json = serde_json::to_string(&context.meta).map_err(ApiError::internal)?;
+        let meta_json = serde_json::to_string(&meta).map_err(ApiError::internal)?;
         let file_bytes: usize = if settings.keep_files {
             form.files.iter().map(|info| info.range.len()).sum()
         } else {
@@ -375,7 +423,7 @@ impl FormStore {
                 id.as_str().into(),
                 message_id.as_str().into(),
                 now.into(),
-                i64::from(spam).into(),
+                spam_code(spam_reason).into(),
                 data.into(),
                 files_json.into(),
                 meta_json.into(),
@@ -462,6 +510,7 @@ impl FormStore {
             created_at: iso(row.created_ms),
             created_ms: row.created_ms,
             spam: row.spam != 0,
+            spam_reason: spam_reason(row.spam),
             message_id: row.message_id,
             data: serde_json::from_str(&row.data).map_err(ApiError::internal)?,
             files: files
@@ -475,8 +524,13 @@ impl FormStore {
     fn list_submissions(&self, call: ListSubmissions) -> ApiResult<Page<SubmissionView>> {
         let form_id = self.settings()?.id;
         let PageQuery { limit, cursor } = call.page;
+        let filter = match call.spam {
+            None => "",
+            Some(true) => " AND spam != 0",
+            Some(false) => " AND spam = 0",
+        };
         let rows: Vec<SubmissionRow> = self.db.rows(
-            &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id < ? ORDER BY id DESC LIMIT ?"),
+            &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id < ?{filter} ORDER BY id DESC LIMIT ?"),
             // "~" sorts after every id: no cursor means from the newest.
             vec![cursor.unwrap_or_else(|| "~".into()).into(), (i64::from(limit) + 1).into()],
         )?;
@@ -535,6 +589,34 @@ impl FormStore {
         headers.set("x-content-type-options", "nosniff")?;
         headers.set("content-security-policy", "sandbox; default-src 'none'")?;
         Ok(resp)
+    }
+
+    /// Clears a submission's spam mark and hands it to every endpoint with the key of its first
+    /// delivery, so an endpoint that already has it (the form delivers spam) stores it once.
+    async fn mark_not_spam(&self, call: MarkNotSpam) -> ApiResult<Released> {
+        let form_id = self.settings()?.id;
+        let row = self.submission_row(&call.id)?;
+        let mut endpoints = Vec::new();
+        if row.spam != 0 {
+            self.db.exec(
+                "UPDATE submissions SET spam = 0 WHERE id = ?",
+                vec![call.id.as_str().into()],
+            )?;
+            let item = OutboxItem::Submission {
+                submission_id: call.id.clone(),
+                key: format!("sub:{}", call.id),
+                replay: false,
+            };
+            if self.queue(&item, None, now_ms())? > 0 {
+                endpoints = self.endpoint_ids()?;
+                self.wake().await?;
+            }
+        }
+        let row = self.submission_row(&call.id)?;
+        Ok(Released {
+            submission: self.submission_view(&form_id, row)?,
+            endpoints,
+        })
     }
 
     async fn replay(&self, call: ReplaySubmission) -> ApiResult<Replayed> {
@@ -629,7 +711,7 @@ impl FormStore {
                 key,
                 message_id: row.message_id,
                 replay,
-                event: Event::SubmissionCreated(SubmissionEvent {
+                event: Event::SubmissionCreated(Box::new(SubmissionEvent {
                     id: row.id,
                     form_id: settings.id.clone(),
                     form_name: settings.name.clone(),
@@ -637,7 +719,7 @@ impl FormStore {
                     data: serde_json::from_str(&row.data).map_err(ApiError::internal)?,
                     files: files.into_iter().map(|f| f.info).collect(),
                     meta: serde_json::from_str(&row.meta).map_err(ApiError::internal)?,
-                }),
+                })),
             },
             size,
         )))
