@@ -25,6 +25,10 @@ frame-ancestors 'none'";
 /// the demo page gets it; the dashboard, which holds the admin token, keeps [`PAGE_CSP`].
 pub const DEMO_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' https://challenges.cloudflare.com https://js.hcaptcha.com https://*.hcaptcha.com https://www.google.com https://www.gstatic.com; frame-src https://challenges.cloudflare.com https://*.hcaptcha.com https://www.google.com; style-src 'self' https://*.hcaptcha.com; img-src 'self' data:; connect-src 'self' https://*.hcaptcha.com https://www.google.com; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The policy of the error page an HTML form post gets: it has no script, so none may run.
+pub const ERROR_PAGE_CSP: &str =
+    "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// The headers every page and asset carries (see [`PAGE_CSP`]).
 pub const PAGE_HEADERS: [(&str, &str); 4] = [
     ("content-security-policy", PAGE_CSP),
@@ -115,7 +119,11 @@ pub fn error_page(err: &ApiError, referer: Option<&str>) -> Result<Response> {
             escape(&err.code)
         ),
     );
-    with_page_headers(Response::from_html(html)?.with_status(err.status))
+    // No script at all on this page: nothing but the site's stylesheet may load.
+    with_headers_of(
+        Response::from_html(html)?.with_status(err.status),
+        ERROR_PAGE_CSP,
+    )
 }
 
 /// Content types a download keeps: ones a browser never runs as a page or script. Anything
