@@ -30,7 +30,18 @@ before(async () => {
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  // Every page runs under the worker's Content-Security-Policy: anything it blocks is a failure.
+  const newPage = browser.newPage.bind(browser);
+  browser.newPage = async (...args) => {
+    const page = await newPage(...args);
+    page.on("console", (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(`${page.url()}: ${msg.text()}`);
+    });
+    return page;
+  };
 });
+
+const cspViolations = [];
 
 after(async () => {
   await browser?.close();
@@ -183,4 +194,13 @@ test("phone width: no horizontal overflow, every control labelled", async () => 
     await shot(page, `phone${path.replaceAll(/[/#]+/g, "-").replace(/-$/, "") || "-home"}`);
   }
   await context.close();
+});
+
+test("no page broke the Content-Security-Policy", async () => {
+  // Last in the file: every page above ran under the policy the worker serves.
+  const page = await browser.newPage();
+  const res = await page.goto(`${worker.url}/dashboard/`);
+  assert.match(res.headers()["content-security-policy"], /frame-ancestors 'none'/);
+  await page.close();
+  assert.deepEqual(cspViolations, []);
 });
