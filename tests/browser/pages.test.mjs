@@ -31,14 +31,18 @@ before(async () => {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   // Every page runs under the worker's Content-Security-Policy: anything it blocks is a failure.
-  const newPage = browser.newPage.bind(browser);
-  browser.newPage = async (...args) => {
-    const page = await newPage(...args);
-    page.on("console", (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(`${page.url()}: ${msg.text()}`);
+  const watch = async (target) => {
+    await target.exposeFunction("reportCspViolation", (text) => cspViolations.push(text));
+    await target.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) =>
+        window.reportCspViolation(`${document.location.pathname}: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`),
+      );
     });
-    return page;
+    return target;
   };
+  // (browser.newPage goes through newContext too.)
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => watch(await newContext(...args));
 });
 
 const cspViolations = [];
