@@ -30,13 +30,33 @@ before(async () => {
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  // Every page runs under the worker's Content-Security-Policy: anything it blocks is a failure.
+  const watch = async (target) => {
+    await target.exposeFunction("reportCspViolation", (text) => cspViolations.push(text));
+    await target.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) =>
+        window.reportCspViolation(`${document.location.pathname}: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`),
+      );
+    });
+    return target;
+  };
+  // (browser.newPage goes through newContext too.)
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => watch(await newContext(...args));
 });
 
+const cspViolations = [];
+
 after(async () => {
-  await browser?.close();
-  await worker?.stop();
-  await receiver?.close();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    // Checked once every test has run: no page broke the Content-Security-Policy.
+    assert.deepEqual(cspViolations, [], "blocked by the Content-Security-Policy");
+  } finally {
+    await browser?.close();
+    await worker?.stop();
+    await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("playground: the official Standard Webhooks vector verifies; a tampered body does not", async () => {

@@ -9,6 +9,7 @@ import http from "node:http";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startWorker } from "../../scripts/serve.mjs";
 import { startReceiver } from "./receiver.mjs";
 
@@ -67,15 +68,15 @@ function workerdPeakRss() {
   return total;
 }
 
-/** The status wrangler logged for the last `method path` request. */
-async function loggedStatus(method, path) {
+/** The status wrangler logged for the `nth` (1-based) `method path` request of this worker. */
+async function loggedStatus(method, path, nth) {
   const line = new RegExp(`${method} ${path.replace(/[/.]/g, "\\$&")} (\\d{3})`, "g");
-  let last;
-  for (let i = 0; i < 100 && !last; i++) {
-    last = [...worker.output().matchAll(line)].pop()?.[1];
-    if (!last) await new Promise((r) => setTimeout(r, 50));
+  let seen = [];
+  for (let i = 0; i < 100 && seen.length < nth; i++) {
+    seen = [...worker.output().matchAll(line)];
+    if (seen.length < nth) await new Promise((r) => setTimeout(r, 50));
   }
-  return Number(last);
+  return Number(seen[nth - 1]?.[1]);
 }
 
 /**
@@ -144,13 +145,16 @@ describe("1. bodies stop at the limit while streaming", () => {
     const res = await chunkedFlood("/f/big", total);
     const growth = workerdPeakRss() - before;
     console.log(`workerd peak RSS grew by ${(growth / 1048576).toFixed(1)} MB for a ${total / 1048576} MB chunked body; answered after ${(res.sentAtAnswer / 1048576).toFixed(1)} MB sent`);
-    if (res.reset) assert.equal(await loggedStatus("POST", "/f/big"), 413, "the worker answered 413");
+    // The second post to /f/big (after the warm-up).
+    if (res.reset) assert.equal(await loggedStatus("POST", "/f/big", 2), 413, "the worker answered 413");
     else {
       assert.equal(res.status, 413, res.body);
       assert.equal(JSON.parse(res.body).error.code, "body_too_large");
     }
     assert.ok(res.sentAtAnswer < total, `answered before the whole body was sent (${res.sentAtAnswer} of ${total})`);
-    assert.ok(growth < 48 * 1024 * 1024, `workerd grew by ${growth} bytes`);
+    // Buffered whole, it grew by ~300 MB; streamed, what remains is workerd's own socket and
+    // proxy buffers (~40 MB here).
+    assert.ok(growth < 64 * 1024 * 1024, `workerd grew by ${growth} bytes`);
     const list = await api("GET", "/api/forms/big/submissions");
     assert.equal(list.json.data.length, 1, "nothing stored for the refused body");
   });
@@ -164,8 +168,10 @@ describe("1. bodies stop at the limit while streaming", () => {
   });
 
   test("the admin API caps its bodies at 1 MB, chunked or not", async () => {
+    const before = (await api("GET", "/api/forms")).json.data.length;
     const res = await chunkedFlood("/api/forms", 20 * 1024 * 1024, { authorization: `Bearer ${token}`, "content-type": "application/json" });
-    if (res.reset) assert.equal(await loggedStatus("POST", "/api/forms"), 413, "the worker answered 413");
+    // Posts to /api/forms so far: one per form created, then this one.
+    if (res.reset) assert.equal(await loggedStatus("POST", "/api/forms", before + 1), 413, "the worker answered 413");
     else {
       assert.equal(res.status, 413, res.body);
       assert.equal(JSON.parse(res.body).error.code, "body_too_large");
@@ -316,8 +322,11 @@ describe("2. per-form ceilings", () => {
       const res = await submit("ceiling", "a=1", { "cf-connecting-ip": `198.51.100.${i}` });
       answers.push([res.status, (await res.json()).error?.code]);
     }
-    assert.equal(answers.filter(([s]) => s === 201).length, 4, JSON.stringify(answers));
-    for (const [status, code] of answers.slice(4)) assert.deepEqual([status, code], [429, "form_rate_limited"]);
+    // Seven clients, a ceiling of four (a minute boundary between the posts may refill it once).
+    assert.deepEqual(answers.slice(0, 4).map(([s]) => s), [201, 201, 201, 201], JSON.stringify(answers));
+    const refused = answers.filter(([s]) => s !== 201);
+    assert.ok(refused.length > 0, JSON.stringify(answers));
+    for (const answer of refused) assert.deepEqual(answer, [429, "form_rate_limited"]);
   });
 
   test("the form's storage quota: 507 storage_quota_exceeded once it is full", async () => {
@@ -336,3 +345,34 @@ describe("2. per-form ceilings", () => {
   });
 });
 
+
+describe("7. small ones", () => {
+  test("timeout_ms takes exactly the bounds API.md gives", async () => {
+    const doc = readFileSync(fileURLToPath(new URL("../../worker/API.md", import.meta.url)), "utf8");
+    const [, min, max] = /timeout_ms\?: (\d+)\.\.(\d+)/.exec(doc).map(Number);
+    assert.equal((await api("POST", "/api/forms", { id: "bounds" })).status, 201);
+    const create = (timeout_ms) => api("POST", "/api/forms/bounds/endpoints", { url: "http://127.0.0.1:9/x", enabled: false, timeout_ms });
+    for (const ok of [min, max]) assert.equal((await create(ok)).status, 201, `timeout_ms ${ok}`);
+    for (const bad of [min - 1, max + 1]) {
+      const res = await create(bad);
+      assert.equal(res.status, 422, `timeout_ms ${bad}`);
+      assert.match(res.json.error.message, new RegExp(`timeout_ms.*${min} to ${max}`));
+    }
+  });
+
+  test("a NUL in a field name is refused alike in urlencoded, JSON and multipart", async () => {
+    assert.equal((await api("POST", "/api/forms", { id: "nul", rate_limit_per_minute: 0 })).status, 201);
+    const multipart = Buffer.from('--b\r\nContent-Disposition: form-data; name="a\0b"\r\n\r\n1\r\n--b--\r\n', "latin1");
+    const bodies = [
+      ["application/x-www-form-urlencoded", "a%00b=1"],
+      ["application/json", JSON.stringify({ "a\u0000b": 1 })],
+      ["multipart/form-data; boundary=b", multipart],
+    ];
+    for (const [type, body] of bodies) {
+      const res = await submit("nul", body, { "content-type": type });
+      assert.equal(res.status, 400, type);
+      assert.equal((await res.json()).error.code, "nul_in_name", type);
+    }
+    assert.deepEqual((await api("GET", "/api/forms/nul/submissions")).json.data, []);
+  });
+});

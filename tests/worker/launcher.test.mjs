@@ -115,6 +115,19 @@ test("ADMIN_TOKEN is on no command line; the data directory is created with mode
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     const res = await fetch(`http://127.0.0.1:${port}/api/forms`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200, "the worker got the token");
+    // Without FORMHOOK_TRUST_CLIENT_IP a CF-Connecting-IP header names no one: every local client
+    // is one client, so forging addresses does not get past the per-client limit.
+    assert.match(run.out(), /client IP\s+not trusted/);
+    const created = await fetch(`http://127.0.0.1:${port}/api/forms`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ id: "forged", rate_limit_per_minute: 3 }) });
+    assert.equal(created.status, 201);
+    const statuses = [];
+    for (let i = 1; i <= 5; i++) {
+      const post = await fetch(`http://127.0.0.1:${port}/f/forged`, { method: "POST", body: "a=1", headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded", "cf-connecting-ip": `198.51.100.${i}` } });
+      statuses.push(post.status);
+    }
+    // (A minute boundary between the posts could refill the budget once: 429 still shows up.)
+    assert.deepEqual(statuses.slice(0, 3), [201, 201, 201]);
+    assert.ok(statuses.includes(429), statuses.join());
   } finally {
     await run.stop();
     rmSync(parent, { recursive: true, force: true });

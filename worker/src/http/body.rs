@@ -3,7 +3,10 @@
 //! never held whole in memory.
 
 use futures_util::StreamExt;
-use worker::{ByteStream, Context, Request};
+use js_sys::Uint8Array;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_streams::readable::IntoStream;
+use worker::{Context, Request};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -37,30 +40,45 @@ pub async fn read_limited(req: &mut Request, limit: u64, ctx: &Context) -> ApiRe
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    if req.inner().body().is_none() {
+    let Some(raw) = req.inner().body() else {
         return Ok(Vec::new());
-    }
-    let mut stream = req.stream()?;
+    };
+    // Chunks stay JavaScript Uint8Arrays until they are known to fit: counting and draining
+    // copy nothing into wasm memory, which never shrinks.
+    let mut stream = wasm_streams::ReadableStream::from_raw(raw.unchecked_into()).into_stream();
     let capacity = declared.unwrap_or(0).min(limit);
     let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if (body.len() as u64).saturating_add(chunk.len() as u64) > limit {
+        let chunk = Uint8Array::new(&chunk.map_err(read_error)?);
+        let len = chunk.length() as usize;
+        if (body.len() as u64).saturating_add(len as u64) > limit {
             drop(body);
             ctx.wait_until(drain(stream));
             return Err(too_large(limit));
         }
-        body.extend_from_slice(&chunk);
+        let start = body.len();
+        body.resize(start + len, 0);
+        if let Some(tail) = body.get_mut(start..) {
+            chunk.copy_to(tail);
+        }
     }
     Ok(body)
 }
 
+fn read_error(err: JsValue) -> ApiError {
+    ApiError::new(
+        400,
+        "body_read_failed",
+        format!("the request body could not be read: {err:?}"),
+    )
+}
+
 /// Reads and discards the rest of a refused body. Cancelling it at once instead would make
 /// `wrangler dev`'s proxy answer `500 Network connection lost` rather than our `413`.
-async fn drain(mut stream: ByteStream) {
+async fn drain(mut stream: IntoStream<'static>) {
     let mut seen: u64 = 0;
     while let Some(Ok(chunk)) = stream.next().await {
-        seen = seen.saturating_add(chunk.len() as u64);
+        seen = seen.saturating_add(u64::from(Uint8Array::new(&chunk).length()));
         if seen > MAX_DRAIN_BYTES {
             break;
         }
