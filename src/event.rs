@@ -112,6 +112,10 @@ pub struct Meta {
     /// The captcha check's verdict, when the form checks one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub captcha: Option<Verdict>,
+    /// The charset the form was decoded from (its WHATWG name), when it was not UTF-8: a receiver
+    /// sees that a legacy page's bytes were read as, say, `windows-1252`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charset: Option<String>,
 }
 
 /// One stored submission, borrowed, as input to [`submission_payload`].
@@ -418,6 +422,7 @@ mod tests {
             user_agent: Some("curl/8".into()),
             referer: None,
             captcha: None,
+            charset: None,
         }
     }
 
@@ -732,6 +737,7 @@ mod tests {
             user_agent: Some(tricky.into()),
             referer: Some("https://例え.jp/?q=\"x\"".into()),
             captcha: None,
+            charset: None,
         };
         let sub = Submission {
             id: "s\"1",

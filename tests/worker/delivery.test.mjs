@@ -158,6 +158,25 @@ describe("happy path for each body type", () => {
     assert.equal(denied.headers.get("access-control-allow-origin"), null);
   });
 
+  test("a form on a windows-1252 page: its bytes are decoded by the form's charset and the event says so", async () => {
+    const r = await receiver();
+    await setup("legacy", [[r, {}]], { charset: "latin1" });
+    const form = await api("GET", "/api/forms/legacy");
+    assert.equal(form.json.charset, "windows-1252", "the label is stored by its WHATWG name");
+    // "café" as a windows-1252 page submits it: é is the single byte 0xE9 (%E9).
+    const res = await submit("legacy", "name=caf%E9");
+    assert.equal(res.status, 201);
+    const [got] = await r.waitFor(() => true);
+    assert.deepEqual(got.json.submission.data, { name: "café" });
+    assert.equal(got.json.submission.meta.charset, "windows-1252");
+    // A UTF-8 form refuses the same bytes rather than garbling them.
+    await setup("utf8form", []);
+    const refused = await submit("utf8form", "name=caf%E9");
+    assert.equal(refused.status, 400);
+    assert.equal((await refused.json()).error.code, "invalid_utf8");
+    assert.equal((await api("PATCH", "/api/forms/legacy", { charset: "klingon" })).status, 422);
+  });
+
   test("payload shapes: flat and answers", async () => {
     const flat = await receiver();
     const answers = await receiver();

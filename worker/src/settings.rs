@@ -80,6 +80,10 @@ pub struct FormSettings {
     pub storage_quota_bytes: u64,
     /// Whether file bytes are stored.
     pub keep_files: bool,
+    /// The charset a body that names none is decoded from (a WHATWG label's canonical name), for
+    /// pages served in a legacy encoding; `None` is UTF-8.
+    #[serde(default)]
+    pub charset: Option<String>,
     /// Creation time, Unix ms.
     pub created_ms: i64,
     /// The captcha check, when the form has one (absent in settings stored before it existed).
@@ -340,6 +344,13 @@ pub struct FormFields {
     /// Store uploaded files' bytes (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_files: Option<bool>,
+    /// The charset of the page the form is on, for bodies that name none (a `_charset_` field
+    /// or a `charset` parameter still wins): a WHATWG Encoding label such as `windows-1252` or
+    /// `shift_jis`; `null` for UTF-8 (the default).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charset: Option<Option<String>>,
     /// A captcha every post must pass (changes merge into the form's current one); `null`
     /// removes it.
     #[serde(default, deserialize_with = "nullable")]
@@ -401,6 +412,7 @@ impl FormSettings {
             max_submissions_per_minute: DEFAULT_MAX_SUBMISSIONS_PER_MINUTE,
             storage_quota_bytes: DEFAULT_STORAGE_QUOTA_BYTES,
             keep_files: true,
+            charset: None,
             created_ms: now_ms,
             captcha: None,
         };
@@ -458,6 +470,21 @@ impl FormSettings {
         }
         if let Some(keep) = fields.keep_files {
             self.keep_files = keep;
+        }
+        if let Some(charset) = fields.charset {
+            self.charset = match charset {
+                None => None,
+                Some(label) => match formhook::form::Charset::from_label(&label) {
+                    Some(found) if found.name() == "UTF-8" => None,
+                    Some(found) => Some(found.name().to_string()),
+                    None => {
+                        return Err(ApiError::field(
+                            "charset",
+                            format!("{label:?} is not a WHATWG Encoding Standard label"),
+                        ))
+                    }
+                },
+            };
         }
         if let Some(captcha) = fields.captcha {
             self.captcha = match captcha {

@@ -47,6 +47,8 @@ pub struct FormView {
     pub storage_quota_bytes: u64,
     /// Whether file bytes are stored.
     pub keep_files: bool,
+    /// The charset bodies that name none are read in (`null`: UTF-8).
+    pub charset: Option<String>,
     /// The form's endpoints.
     pub endpoint_ids: Vec<String>,
     /// RFC 3339.
@@ -148,6 +150,7 @@ impl FormView {
             max_submissions_per_minute: form.max_submissions_per_minute,
             storage_quota_bytes: form.storage_quota_bytes,
             keep_files: form.keep_files,
+            charset: form.charset.clone(),
             endpoint_ids,
             created_at: iso(form.created_ms),
             submission_url: format!("/f/{}", form.id),

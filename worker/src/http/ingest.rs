@@ -101,6 +101,7 @@ async fn submit(
             user_agent: header("user-agent"),
             referer: header("referer"),
             captcha: None,
+            charset: None,
         },
     };
     let body = body::read_limited(req, limit, ctx).await?;

@@ -357,9 +357,17 @@ impl FormStore {
         let limits = Limits {
             max_body_bytes: max_body,
             max_file_bytes: max_body.min(MAX_STORED_FILE_BYTES),
+            default_charset: settings
+                .charset
+                .as_deref()
+                .and_then(formhook::form::Charset::from_label)
+                .unwrap_or(formhook::form::Charset::UTF_8),
             ..Limits::default()
         };
         let mut form = parse(&context.content_type, &body, &limits)?;
+        // A legacy page's bytes were decoded from its charset: the event says which.
+        meta.charset = (form.charset != formhook::form::Charset::UTF_8)
+            .then(|| form.charset.name().to_string());
         let honeypot = take_honeypot(&mut form.fields, &settings.honeypot_field);
         let mut spam_reason = honeypot.then_some(SpamReason::Honeypot);
         // The captcha is checked before anything is stored; a refusal stores nothing.
