@@ -58,7 +58,8 @@ function request(method, path, body, headers = {}) {
 const admin = (method, path, body) =>
   request(method, path, JSON.stringify(body), { authorization: `Bearer ${token}`, "content-type": "application/json" });
 
-await admin("POST", "/api/forms", { id: FORM, rate_limit_per_minute: 0 });
+// No per-client limit and no per-form ceiling: the benchmark floods one form on purpose.
+await admin("POST", "/api/forms", { id: FORM, rate_limit_per_minute: 0, max_submissions_per_minute: 0 });
 await admin("POST", `/api/forms/${FORM}/endpoints`, { url: receiverUrl, retry_schedule: "quick" });
 
 const sent = new Map();
