@@ -193,13 +193,7 @@ impl DurableObject for EndpointQueue {
 
     async fn alarm(&self) -> Result<Response> {
         self.armed_at.set(None);
-        if let Err(err) = self.run_due().await {
-            crate::objects::log_failure("endpoint_queue", "alarm", &err);
-            // Re-arm before failing so nothing waits for a restart.
-            let _ = self.state.storage().set_alarm(1000).await;
-            return Err(worker::Error::RustError(err.message));
-        }
-        Response::ok("ok")
+        crate::objects::finish_alarm("endpoint_queue", &self.state, self.run_due().await).await
     }
 }
 

@@ -186,13 +186,7 @@ impl DurableObject for FormStore {
     async fn alarm(&self) -> Result<Response> {
         // Rows added from now on need another run: let the next submission set the alarm again.
         self.alarm_set.set(false);
-        if let Err(err) = self.drain_outbox().await {
-            crate::objects::log_failure("form_store", "alarm", &err);
-            // Re-arm before failing so the outbox never waits for a restart.
-            let _ = self.state.storage().set_alarm(1000).await;
-            return Err(worker::Error::RustError(err.message));
-        }
-        Response::ok("ok")
+        crate::objects::finish_alarm("form_store", &self.state, self.drain_outbox().await).await
     }
 }
 

@@ -5,7 +5,7 @@ pub mod endpoint_queue;
 pub mod form_store;
 pub mod registry;
 
-use worker::{Request, Response};
+use worker::{Request, Response, State};
 
 use crate::error::{ApiError, ApiResult};
 use crate::log::{emit, LogLine};
@@ -35,4 +35,21 @@ pub fn log_failure(object: &str, operation: &str, err: &ApiError) {
             error: &err.message,
         });
     }
+}
+
+/// How an alarm run ends: `Ok` as is; on failure the error is logged and the alarm re-armed a
+/// second later before the runtime is told, so pending work never waits for a restart.
+pub async fn finish_alarm(
+    object: &str,
+    state: &State,
+    result: ApiResult<()>,
+) -> worker::Result<Response> {
+    let Err(err) = result else {
+        return Response::ok("ok");
+    };
+    log_failure(object, "alarm", &err);
+    if let Err(rearm) = state.storage().set_alarm(1000).await {
+        log_failure(object, "alarm_rearm", &ApiError::from(rearm));
+    }
+    Err(worker::Error::RustError(err.message))
 }
