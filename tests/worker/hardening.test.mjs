@@ -80,13 +80,24 @@ async function loggedStatus(method, path, nth) {
 }
 
 /**
- * Posts `totalBytes` of `a` with `Transfer-Encoding: chunked` (no length given) and stops sending
- * once the answer arrives; resolves with the status, the body and how much had been sent by then.
+ * Posts up to `totalBytes` of `a` with `Transfer-Encoding: chunked` (no length given) and stops
+ * sending once the answer arrives. The request is never ended: a server that waits for the end of
+ * the body before refusing never answers (the guard below fails the test after 60 s), so any answer
+ * proves the limit is enforced while streaming. Resolves with the status, the body and how much had
+ * been sent by then.
  */
 function chunkedFlood(path, totalBytes, headers = {}) {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let answer;
+    const guard = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no answer after ${sent} bytes of a body that was still open`));
+    }, 60_000);
+    const finish = (value) => {
+      clearTimeout(guard);
+      resolve(value);
+    };
     const req = http.request(`${worker.url}${path}`, {
       method: "POST",
       headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded", ...headers },
@@ -97,20 +108,19 @@ function chunkedFlood(path, totalBytes, headers = {}) {
       res.on("data", (c) => (answer.body += c));
       res.on("end", () => {
         req.destroy();
-        resolve(answer);
+        finish(answer);
       });
     });
     // Answering early, workerd closes the connection while the client still sends; the client's
     // kernel may then take the reset before Node has read the answer (ECONNRESET). The caller
     // reads the status from wrangler's request log instead.
-    req.on("error", (err) => resolve(answer ?? { status: undefined, reset: err.code, sentAtAnswer: sent, body: "" }));
+    req.on("error", (err) => finish(answer ?? { status: undefined, reset: err.code, sentAtAnswer: sent, body: "" }));
     const chunk = Buffer.alloc(64 * 1024, "a");
     const pump = () => {
       while (sent < totalBytes && !answer) {
         sent += chunk.length;
         if (!req.write(chunk)) return void req.once("drain", pump);
       }
-      if (!answer) req.end();
     };
     pump();
   });
@@ -151,7 +161,6 @@ describe("1. bodies stop at the limit while streaming", () => {
       assert.equal(res.status, 413, res.body);
       assert.equal(JSON.parse(res.body).error.code, "body_too_large");
     }
-    assert.ok(res.sentAtAnswer < total, `answered before the whole body was sent (${res.sentAtAnswer} of ${total})`);
     // Buffered whole, it grew by ~300 MB; streamed, what remains is workerd's own socket and
     // proxy buffers (~40 MB here).
     assert.ok(growth < 64 * 1024 * 1024, `workerd grew by ${growth} bytes`);
@@ -176,7 +185,6 @@ describe("1. bodies stop at the limit while streaming", () => {
       assert.equal(res.status, 413, res.body);
       assert.equal(JSON.parse(res.body).error.code, "body_too_large");
     }
-    assert.ok(res.sentAtAnswer < 20 * 1024 * 1024);
     const sized = await fetch(`${worker.url}/api/forms`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
