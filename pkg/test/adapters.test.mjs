@@ -67,7 +67,8 @@ async function listenNode(handler) {
 
 /** Polls until `check()` is true: a released id is deleted just after the answer went out. */
 async function eventually(check, what) {
-  for (let i = 0; i < 100; i++) {
+  // Generous: a loaded CI machine may take seconds to run the release.
+  for (let i = 0; i < 1000; i++) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 10));
   }

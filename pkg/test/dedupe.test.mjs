@@ -539,7 +539,7 @@ describe("expressVerifier with dedupe (memory store, real express over HTTP)", (
     assert.equal(response.status, 500);
     await response.text();
     // Released when the response closes, just after the client has the answer: poll, no sleep.
-    for (let i = 0; i < 100 && store.calls.release === before; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && store.calls.release === before; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(store.calls.release, before + 1);
   });
 
