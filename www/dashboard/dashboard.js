@@ -563,14 +563,16 @@ async function endpointView(formId, epId, openDelivery) {
     } }, "Attempts");
     const again = d.status === "pending"
       ? act("Retry now", async () => {
+        const logged = await loggedAttempts(d.id);
         await api("POST", `/forms/${formId}/endpoints/${epId}/deliveries/${d.id}/retry`);
         flash(`Delivery ${d.id} is being attempted now.`);
-        setTimeout(route, 800);
+        await refreshWhen(async () => (await loggedAttempts(d.id)) > logged);
       }, "secondary", { "data-action": "retry" })
       : act("Resend", async () => {
+        const logged = await loggedAttempts(d.id);
         await api("POST", `/forms/${formId}/endpoints/${epId}/deliveries/${d.id}/resend`);
         flash(`Delivery ${d.id} is being sent again.`);
-        setTimeout(route, 800);
+        await refreshWhen(async () => (await loggedAttempts(d.id)) > logged);
       }, "secondary", { "data-action": "resend" });
     const tr = h("tr", { "data-delivery": d.id },
       h("td", {}, h("span", { class: `badge ${badgeOf(d.status)}` }, d.status), d.replay ? [" ", h("span", { class: "badge warn" }, "replay")] : null),
@@ -580,6 +582,18 @@ async function endpointView(formId, epId, openDelivery) {
       h("td", {}, d.status === "pending" ? when(d.next_attempt_at) : when(d.created_at)),
       h("td", {}, h("div", { class: "row" }, toggle, ep.enabled ? again : null)));
     return { rows: [tr, detail], open };
+  };
+
+  const loggedAttempts = async (id) => (await api("GET", `/forms/${formId}/endpoints/${epId}/deliveries/${id}`)).attempt_log.length;
+  /** Shows the log again once `done()` (polled) says the attempts ran, or after 30 s. */
+  const refreshWhen = async (done) => {
+    const view = location.hash;
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 400));
+      if (location.hash !== view) return;
+      if (await done().catch(() => true)) break;
+    }
+    if (location.hash === view) route();
   };
 
   const latencyOf = new Map();
@@ -638,7 +652,8 @@ async function endpointView(formId, epId, openDelivery) {
         if (!confirm(`Send all ${failed} failed deliveries to ${ep.url} again?`)) return;
         const r = await api("POST", `/forms/${formId}/endpoints/${epId}/replay-failed`);
         flash(`${r.queued} failed deliveries are being sent again.`);
-        setTimeout(route, 800);
+        // Done once the replayed deliveries have left `pending` (delivered, or failed again).
+        await refreshWhen(async () => (await api("GET", `/forms/${formId}/endpoints/${epId}`)).stats.pending <= ep.stats.pending);
       }, "secondary", { disabled: failed === 0 || !ep.enabled, id: "replay-failed" }),
       h("label", { for: "log-status", class: "inline" }, "Show"), status),
     log,
