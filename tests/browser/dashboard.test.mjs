@@ -318,6 +318,18 @@ describe("endpoints", () => {
     const tally = (s) => statuses.filter((x) => x === s).length;
     assert.equal(await page.locator("#log-counts").textContent(), `${tally("delivered")} delivered · ${tally("pending")} pending (2 retrying) · ${tally("failed")} failed · ${tally("skipped")} skipped`);
 
+    // From the log to the submission's detail view, and back to the delivery through its link.
+    const row = page.locator("#deliveries tbody tr[data-delivery]").first();
+    const delivery = await row.getAttribute("data-delivery");
+    await row.getByRole("link", { name: /^sub_/ }).click();
+    const entry = page.locator(`#submission-deliveries li[data-endpoint="${ep.id}"]`);
+    await entry.waitFor();
+    assert.equal(await entry.locator(".badge").textContent(), "pending");
+    await entry.getByRole("link", { name: /1 attempt/ }).click();
+    await page.getByRole("heading", { name: "Delivery log" }).waitFor();
+    await page.locator(`tr[data-delivery="${delivery}"] + tr.delivery-detail details[data-request]`).waitFor();
+    assert.equal(await page.locator(`tr[data-delivery="${delivery}"] + tr.delivery-detail`).isVisible(), true, "the linked delivery is open");
+
     await page.goto(`${worker.url}/dashboard/#/`);
     const item = page.locator('li[data-form="support"] .health-alert');
     await item.waitFor();
@@ -472,7 +484,7 @@ describe("settings and layout", () => {
         assert.deepEqual(broken, [], `${view} at ${width}px`);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `${view} overflows by ${overflow}px at ${width}px`);
-        await shot(page, `layout-${width}${view.replaceAll(/[/#]+/g, "-")}`);
+        await shot(page, `layout-${width}${view.replace(/ep_\w+/, "log").replaceAll(/[/#]+/g, "-")}`);
       }
       await page.context().close();
     });

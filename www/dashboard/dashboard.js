@@ -640,7 +640,7 @@ async function endpointView(formId, epId, openDelivery) {
     h("p", { class: "row" }, h("code", {}, ep.url), h("span", { class: `badge ${ep.enabled ? "ok" : "bad"}` }, ep.enabled ? "enabled" : "disabled"), ep.enabled ? h("span", { class: `badge ${healthOf(ep).kind}` }, healthOf(ep).word) : null),
     h("p", { class: "row" }, sparkline(chronological, "Success rate"), h("span", {}, `${attempts.data.length ? Math.round((100 * ok) / attempts.data.length) : 0}% of the last ${attempts.data.length} attempts delivered`)),
     h("p", { class: "counts", id: "log-counts" }, countsText(ep.stats)),
-    healthAlert(formId, ep),
+    healthAlert(formId, ep) ?? "",
     h("div", { class: "row" },
       h("button", { type: "button", class: "secondary", onclick: () => route() }, "Refresh"),
       act("Send test event", async () => {
