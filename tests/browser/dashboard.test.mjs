@@ -478,8 +478,8 @@ describe("settings and layout", () => {
       views.push(`#/forms/support/endpoints/${json.data[0].id}`);
       for (const view of views) {
         await page.goto(`${worker.url}/dashboard/${view}`);
-        await page.waitForLoadState("networkidle");
-        await page.locator("#app h1").waitFor();
+        // Hash changes are same-document navigations: wait for this view, not the last one.
+        await page.locator(`#app[data-ready="${view}"]`).waitFor();
         const broken = await brokenWords(page);
         assert.deepEqual(broken, [], `${view} at ${width}px`);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -206,7 +206,8 @@ describe("endpoint health and delivery actions", () => {
   test("resend sends a delivered delivery once more with the same webhook-id; pending ones refuse", async () => {
     const r = await receiver();
     await form("resend");
-    const ep = await endpoint("resend", r, { retry_schedule: "quick" });
+    // The longest timeout: the hanging attempt below stays on the wire while the test looks.
+    const ep = await endpoint("resend", r, { retry_schedule: "quick", timeout_ms: 30_000 });
     await submit("resend", { a: "1" });
     await r.waitForCount(() => true, 1);
     const [d] = await eventually(async () => {

@@ -666,7 +666,10 @@ async function route() {
   $("signin").hidden = true;
   app.hidden = false;
   $("sign-out").hidden = false;
-  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  const hash = location.hash;
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  // `data-ready` names the view once it is drawn (tests and scripts wait for it).
+  delete app.dataset.ready;
   try {
     await loadVocabulary();
     if (parts[0] === "forms" && parts[2] === "endpoints" && parts[3]) await endpointView(parts[1], parts[3], parts[4] === "deliveries" ? parts[5] : undefined);
@@ -676,6 +679,8 @@ async function route() {
     else await formsView();
   } catch (err) {
     fail(err);
+  } finally {
+    if (location.hash === hash) app.dataset.ready = hash || "#/";
   }
 }
 
