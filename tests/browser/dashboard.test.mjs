@@ -470,6 +470,50 @@ describe("settings and layout", () => {
     await page.context().close();
   });
 
+  test("the settings editor renders settings it has never seen (nested groups included) and sends only what changed", async () => {
+    const page = await signedIn();
+    // Settings other branches add (retention, redaction, concurrency…), as the schema would carry them.
+    const schemas = {
+      Redaction: { type: "object", properties: { fields: { type: ["array", "null"], items: { type: "string" }, description: "Field names to redact." }, files: { type: ["boolean", "null"] } } },
+      Mode: { type: "string", enum: ["fifo", "parallel"] },
+      FutureFields: {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          retention_days: { type: ["integer", "null"], minimum: 0, maximum: 3650, description: "Days submissions are kept." },
+          file_url_ttl_seconds: { type: ["integer", "null"], minimum: 1 },
+          redaction: { anyOf: [{ $ref: "#/components/schemas/Redaction" }, { type: "null" }], description: "What deliveries leave out." },
+          mode: { anyOf: [{ $ref: "#/components/schemas/Mode" }, { type: "null" }] },
+          note: { type: ["string", "null"], description: "`null` clears it." },
+        },
+      },
+    };
+    const result = await page.evaluate(async (schemas) => {
+      const { settingsEditor } = await import("/dashboard/settings-editor.js");
+      const sent = [];
+      const form = settingsEditor({
+        id: "future", schemaName: "FutureFields", schemas, submitLabel: "Save future",
+        values: { retention_days: 30, redaction: { fields: ["phone"], files: false }, mode: "fifo", note: "x" },
+        save: async (changed) => sent.push(changed), onError: (e) => sent.push({ error: String(e) }),
+      });
+      document.body.append(form);
+      const labels = [...form.querySelectorAll("label, legend")].map((l) => l.textContent.trim());
+      form.requestSubmit();
+      await new Promise((r) => setTimeout(r, 0));
+      document.getElementById("future-redaction-files").checked = true;
+      document.getElementById("future-redaction-fields").value = "phone\nemail";
+      document.getElementById("future-note").value = "";
+      form.requestSubmit();
+      await new Promise((r) => setTimeout(r, 0));
+      return { labels, sent };
+    }, schemas);
+    for (const label of ["Retention (days)", "File URL TTL (seconds)", "Redaction", "Fields", "Files", "Mode", "Note"]) {
+      assert.ok(result.labels.includes(label), `${label} in ${result.labels}`);
+    }
+    assert.deepEqual(result.sent, [{}, { redaction: { fields: ["phone", "email"], files: true }, note: null }]);
+    await page.context().close();
+  });
+
   for (const width of [1280, 390]) {
     test(`no badge or button breaks inside a word at ${width} px`, async () => {
       const page = await signedIn({ viewport: { width, height: 900 } });

@@ -65,100 +65,109 @@ function choiceValue(text) {
 }
 
 /**
+ * One setting's control: `{element, read}`, `read()` giving the value to send. An object with
+ * its own properties (a nested group of settings) becomes a fieldset of controls, recursively.
+ */
+function control(schemas, cid, name, raw, current, depth = 0) {
+  const s = resolve(raw, schemas);
+  const kind = s.type === "object" && s.properties && depth < 3 ? "object" : kindOf(s, schemas);
+  const help = s.description ? h("small", { class: "muted help", id: `${cid}-help` }, s.description.replace(/\s*\n\s*/g, " ")) : null;
+  const described = help ? `${cid}-help` : undefined;
+  const label = humanise(name);
+  if (kind === "object") {
+    const parts = Object.entries(s.properties).map(([sub, subRaw]) => [sub, control(schemas, `${cid}-${sub}`, sub, subRaw, current?.[sub], depth + 1)]);
+    const read = () => {
+      const out = {};
+      for (const [sub, c] of parts) {
+        const v = c.read();
+        if (v !== null && v !== undefined) out[sub] = v;
+      }
+      return Object.keys(out).length || !s.nullable ? out : null;
+    };
+    return { read, element: h("fieldset", { class: "setting group", id: cid, "aria-describedby": described }, h("legend", {}, label), help, h("div", { class: "grid" }, parts.map(([, c]) => c.element))) };
+  }
+  if (kind === "boolean") {
+    const box = h("input", { type: "checkbox", id: cid, name, checked: current === true, "aria-describedby": described });
+    return { read: () => box.checked, element: h("div", { class: "setting" }, h("label", { class: "inline", for: cid }, box, label), help) };
+  }
+  if (kind === "checkboxes") {
+    const options = resolve(s.items, schemas).enum;
+    const boxes = options.map((opt, i) => h("input", { type: "checkbox", id: `${cid}-${i}`, value: opt, checked: Array.isArray(current) && (current.includes(opt) || current.includes("*")) }));
+    const read = () => {
+      const picked = boxes.filter((b) => b.checked).map((b) => b.value);
+      return picked.includes("*") ? ["*"] : picked;
+    };
+    return { read, element: h("fieldset", { class: "setting", "aria-describedby": described }, h("legend", {}, label), boxes.map((b, i) => h("label", { class: "inline", for: b.id }, b, options[i])), help) };
+  }
+  let input;
+  let read;
+  if (kind === "enum") {
+    input = h("select", { id: cid, name, "aria-describedby": described },
+      s.nullable || current === undefined ? h("option", { value: "" }, "(not set)") : null,
+      s.enum.map((opt) => h("option", { value: opt, selected: current === opt }, opt)));
+    read = () => input.value || null;
+  } else if (kind === "number") {
+    input = h("input", { type: "number", id: cid, name, value: current ?? "", min: s.minimum, max: s.maximum, step: s.type === "integer" ? "1" : "any", "aria-describedby": described });
+    read = () => (input.value.trim() === "" ? null : Number(input.value));
+  } else if (kind === "text") {
+    input = h("input", { type: "text", id: cid, name, value: current ?? "", autocomplete: "off", "aria-describedby": described });
+    // Empty text means "none" where the API documents null for it, else the empty string.
+    const nullMeansNone = /`null`/.test(s.description ?? "") || (current === undefined && s.nullable);
+    read = () => (input.value === "" && nullMeansNone ? null : input.value);
+  } else if (kind === "lines" || kind === "numbers") {
+    input = h("textarea", { id: cid, name, rows: "3", "aria-describedby": described }, Array.isArray(current) ? current.join("\n") : "");
+    read = () => {
+      const items = input.value.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
+      return kind === "numbers" ? items.map(Number) : items;
+    };
+  } else if (kind === "headers") {
+    input = h("textarea", { id: cid, name, rows: "3", "aria-describedby": described }, Object.entries(current ?? {}).map(([k, v]) => `${k}: ${v}`).join("\n"));
+    read = () => {
+      const out = {};
+      for (const line of input.value.split(/\r?\n/)) {
+        const i = line.indexOf(":");
+        if (i > 0) out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+      }
+      return out;
+    };
+  } else if (kind === "choice") {
+    input = h("input", { type: "text", id: cid, name, value: choiceText(current), autocomplete: "off", "aria-describedby": described });
+    read = () => choiceValue(input.value);
+  } else {
+    input = h("textarea", { id: cid, name, rows: "3", "aria-describedby": described }, current === undefined ? "" : JSON.stringify(current, null, 1));
+    read = () => {
+      try {
+        return input.value.trim() === "" ? null : JSON.parse(input.value);
+      } catch (err) {
+        throw new Error(`${label}: not valid JSON (${err.message})`);
+      }
+    };
+  }
+  return { read, element: h("div", { class: "setting" }, h("label", { for: cid }, label), input, help) };
+}
+
+/**
  * A form editing every property of `schemaName` (in `schemas`) but `skip`, filled from `values`.
- * `save(changed)` gets only the changed fields; it may throw (the caller reports the error).
+ * `save(changed)` gets only the changed fields; `onError` any error (bad JSON, the API's answer).
  */
 export function settingsEditor({ id, title, schemaName, schemas, values, skip = [], submitLabel, save, onError }) {
   const schema = resolve(schemas[schemaName], schemas);
-  const controls = [];
-  const fields = [];
-  for (const [name, raw] of Object.entries(schema.properties ?? {})) {
-    if (skip.includes(name)) continue;
-    const s = resolve(raw, schemas);
-    const kind = kindOf(s, schemas);
-    const cid = `${id}-${name}`;
-    const help = s.description ? h("small", { class: "muted help", id: `${cid}-help` }, s.description.replace(/\s*\n\s*/g, " ")) : null;
-    const described = help ? `${cid}-help` : undefined;
-    const current = values[name];
-    const label = humanise(name);
-    let control;
-    let read;
-    if (kind === "boolean") {
-      control = h("input", { type: "checkbox", id: cid, name, checked: current === true, "aria-describedby": described });
-      read = () => control.checked;
-      fields.push(h("div", { class: "setting" }, h("label", { class: "inline", for: cid }, control, label), help));
-      controls.push({ name, read, initial: current === true, s });
-      continue;
-    }
-    if (kind === "checkboxes") {
-      const options = resolve(s.items, schemas).enum;
-      const boxes = options.map((opt, i) => h("input", { type: "checkbox", id: `${cid}-${i}`, value: opt, checked: Array.isArray(current) && (current.includes(opt) || current.includes("*")) }));
-      read = () => {
-        const picked = boxes.filter((b) => b.checked).map((b) => b.value);
-        return picked.includes("*") ? ["*"] : picked;
-      };
-      fields.push(h("fieldset", { class: "setting", "aria-describedby": described }, h("legend", {}, label),
-        boxes.map((b, i) => h("label", { class: "inline", for: b.id }, b, options[i])), help));
-      controls.push({ name, read, initial: read(), s });
-      continue;
-    }
-    if (kind === "enum") {
-      control = h("select", { id: cid, name, "aria-describedby": described },
-        s.nullable ? h("option", { value: "" }, "(not set)") : null,
-        s.enum.map((opt) => h("option", { value: opt, selected: current === opt }, opt)));
-      read = () => control.value || null;
-    } else if (kind === "number") {
-      control = h("input", { type: "number", id: cid, name, value: current ?? "", min: s.minimum, max: s.maximum, step: s.type === "integer" ? "1" : "any", "aria-describedby": described });
-      read = () => (control.value.trim() === "" ? null : Number(control.value));
-    } else if (kind === "text") {
-      control = h("input", { type: "text", id: cid, name, value: current ?? "", autocomplete: "off", "aria-describedby": described });
-      // Empty text means "none" where the API documents null for it, else the empty string.
-      const nullMeansNone = /`null`/.test(s.description ?? "");
-      read = () => (control.value === "" && nullMeansNone ? null : control.value);
-    } else if (kind === "lines" || kind === "numbers") {
-      control = h("textarea", { id: cid, name, rows: "3", "aria-describedby": described }, Array.isArray(current) ? current.join("\n") : "");
-      read = () => {
-        const items = control.value.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
-        return kind === "numbers" ? items.map(Number) : items;
-      };
-    } else if (kind === "headers") {
-      control = h("textarea", { id: cid, name, rows: "3", "aria-describedby": described }, Object.entries(current ?? {}).map(([k, v]) => `${k}: ${v}`).join("\n"));
-      read = () => {
-        const out = {};
-        for (const line of control.value.split(/\r?\n/)) {
-          const i = line.indexOf(":");
-          if (i > 0) out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-        }
-        return out;
-      };
-    } else if (kind === "choice") {
-      control = h("input", { type: "text", id: cid, name, value: choiceText(current), autocomplete: "off", "aria-describedby": described });
-      read = () => choiceValue(control.value);
-    } else {
-      control = h("textarea", { id: cid, name, rows: "3", "aria-describedby": described }, current === undefined ? "" : JSON.stringify(current, null, 1));
-      read = () => (control.value.trim() === "" ? null : JSON.parse(control.value));
-    }
-    fields.push(h("div", { class: "setting" }, h("label", { for: cid }, label), control, help));
-    controls.push({ name, read, initial: read(), s });
-  }
-  const form = h("form", { class: "panel settings", id, onsubmit: async (e) => {
+  const controls = Object.entries(schema.properties ?? {})
+    .filter(([name]) => !skip.includes(name))
+    .map(([name, raw]) => ({ name, ...control(schemas, `${id}-${name}`, name, raw, values[name]) }));
+  for (const c of controls) c.initial = JSON.stringify(c.read());
+  return h("form", { class: "panel settings", id, onsubmit: async (e) => {
     e.preventDefault();
     try {
       const changed = {};
       for (const c of controls) {
-        let value;
-        try {
-          value = c.read();
-        } catch (err) {
-          throw new Error(`${humanise(c.name)}: not valid JSON (${err.message})`);
-        }
-        if (JSON.stringify(value) !== JSON.stringify(c.initial)) changed[c.name] = value;
+        const value = c.read();
+        if (JSON.stringify(value) !== c.initial) changed[c.name] = value;
       }
       await save(changed);
-      for (const c of controls) c.initial = c.read();
+      for (const c of controls) c.initial = JSON.stringify(c.read());
     } catch (err) {
       onError(err);
     }
-  } }, title ? h("h2", {}, title) : null, h("div", { class: "grid" }, fields), h("button", { type: "submit" }, submitLabel));
-  return form;
+  } }, title ? h("h2", {}, title) : null, h("div", { class: "grid" }, controls.map((c) => c.element)), h("button", { type: "submit" }, submitLabel));
 }
