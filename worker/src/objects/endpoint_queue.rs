@@ -5,6 +5,11 @@
 //! result does to the delivery and the endpoint (`EndpointHealth::after_attempt`), rotation
 //! (`SecretSet`).
 
+/// Retry now, resend, replay all failed.
+mod actions;
+/// The request each attempt sent; the newest failure.
+mod requests;
+
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
@@ -35,9 +40,6 @@ use crate::protocol::{
 use crate::rpc::{self, read, reply};
 use crate::settings::EndpointSettings;
 use crate::storage::{int, Db, KV_TABLE};
-mod actions;
-mod requests;
-
 use crate::views::{
     iso, AttemptView, DeliveryDetail, DeliveryStats, DeliveryView, EndpointView, KeysView, Page,
     Rotated, TestSent,
