@@ -91,9 +91,154 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// Reads RFC 3339 text (`2026-11-24T06:00:00Z`, `2026-11-24T07:00:00.5+01:00`; `t`/`z` and a
+/// space for `T` accepted) or a plain date (`2026-11-24`, midnight UTC) into Unix
+/// milliseconds. `None` for anything else, including impossible dates (`2026-02-30`), times
+/// (`24:00:00`), leap seconds and years outside `0000..=9999`. Fractions past milliseconds are
+/// cut, not rounded.
+pub fn parse_rfc3339_millis(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let num = |range: core::ops::Range<usize>| -> Option<i64> {
+        let digits = b.get(range)?;
+        let mut n = 0_i64;
+        for d in digits {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + i64::from(d - b'0');
+        }
+        Some(n)
+    };
+    if b.len() < 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let midnight = days_from_civil(year, month, day) * MS_PER_DAY;
+    if b.len() == 10 {
+        return Some(midnight);
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' '))
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+    {
+        return None;
+    }
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut at = 19;
+    let mut millis = 0;
+    if b.get(at) == Some(&b'.') {
+        at += 1;
+        let start = at;
+        while let Some(d) = b.get(at).filter(|d| d.is_ascii_digit()) {
+            if at - start < 3 {
+                millis = millis * 10 + i64::from(d - b'0');
+            }
+            at += 1;
+        }
+        let digits = at - start;
+        if digits == 0 {
+            return None;
+        }
+        for _ in digits..3 {
+            millis *= 10;
+        }
+    }
+    let offset_minutes = match b.get(at..)? {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let digits = [*h1, *h2, *m1, *m2];
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let h = i64::from(h1 - b'0') * 10 + i64::from(h2 - b'0');
+            let m = i64::from(m1 - b'0') * 10 + i64::from(m2 - b'0');
+            if h > 23 || m > 59 {
+                return None;
+            }
+            if *sign == b'-' {
+                -(h * 60 + m)
+            } else {
+                h * 60 + m
+            }
+        }
+        _ => return None,
+    };
+    Some(midnight + ((hour * 60 + minute - offset_minutes) * 60 + second) * 1000 + millis)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The inverse of [`civil_from_days`] (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400); // [0, 399]
+    let mp = if month > 2 { month - 3 } else { month + 9 }; // [0, 11]
+    let doy = (153 * mp + 2) / 5 + day - 1; // [0, 365]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_what_it_formats_and_refuses_the_rest() {
+        for ms in [
+            0,
+            1_795_500_000_123,
+            1_709_164_800_000 - 1,
+            951_868_800_000,
+            -1,
+            MAX_UNIX_MS,
+        ] {
+            assert_eq!(parse_rfc3339_millis(&rfc3339_millis(ms)), Some(ms), "{ms}");
+        }
+        assert_eq!(parse_rfc3339_millis("2026-11-24"), Some(1_795_478_400_000));
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-24T07:00:00.5+01:00"),
+            Some(1_795_500_000_500)
+        );
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-24 05:30:00-00:30"),
+            Some(1_795_500_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-24t06:00:00.123456z"),
+            Some(1_795_500_000_123)
+        );
+        for bad in [
+            "",
+            "2026-02-30",
+            "2026-13-01",
+            "2026-11-24T24:00:00Z",
+            "2026-11-24T06:00:60Z",
+            "2026-11-24T06:00:00",
+            "2026-11-24T06:00:00.Z",
+            "2026-11-24T06:00:00+1:00",
+            "+026-11-24",
+            "2026-11-24T06:00Z",
+            "１９７０-01-01",
+            "2025-02-29",
+        ] {
+            assert_eq!(parse_rfc3339_millis(bad), None, "{bad}");
+        }
+        assert_eq!(parse_rfc3339_millis("2024-02-29"), Some(1_709_164_800_000));
+    }
 
     #[test]
     fn epoch() {

@@ -12,7 +12,8 @@ use crate::http::admin::{ReplayFields, RotateFields};
 use crate::settings::{EndpointFields, FormFields};
 use crate::views::{
     Accepted, AttemptView, CaptchaWidget, DeliveryDetail, DeliveryView, EndpointView, FormView,
-    Health, KeysView, List, Page, Released, Replayed, Rotated, SubmissionView, TestSent,
+    Health, KeysView, List, Page, Released, Replayed, ReplayedFailed, Rotated, SubmissionView,
+    TestSent,
 };
 
 struct Operation {
@@ -34,11 +35,22 @@ const DELIVERY_QUERY: &[(&str, &str)] = &[
     ("limit", "1 to 200 (default 50)"),
     ("cursor", "the last id of the previous page"),
     ("status", "pending, delivered, failed or skipped"),
+    ("submission_id", "only the deliveries of this submission"),
 ];
 const SUBMISSION_QUERY: &[(&str, &str)] = &[
     ("limit", "1 to 200 (default 50)"),
     ("cursor", "the last id of the previous page"),
     ("spam", "true: only spam; false: only not spam"),
+    ("q", "text a field value or file name holds (case-insensitive for ASCII letters; at most 200 bytes)"),
+    ("since", "received at or after: RFC 3339, a date (midnight UTC) or Unix ms"),
+    ("until", "received before: RFC 3339, a date (midnight UTC) or Unix ms"),
+    ("format", "csv: the CSV export (as GET /api/forms/{form_id}/submissions.csv)"),
+];
+const EXPORT_QUERY: &[(&str, &str)] = &[
+    ("spam", "true: only spam; false: only not spam"),
+    ("q", "text a field value or file name holds (case-insensitive for ASCII letters; at most 200 bytes)"),
+    ("since", "received at or after: RFC 3339, a date (midnight UTC) or Unix ms"),
+    ("until", "received before: RFC 3339, a date (midnight UTC) or Unix ms"),
 ];
 const BODY_ERRORS: &[(u16, &str)] = &[
     (400, "invalid_json"),
@@ -258,6 +270,45 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
         &[(404, "delivery_not_found")],
     );
     op(
+        "post",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
+        "Attempt a pending delivery now instead of at its scheduled time",
+        None,
+        200,
+        Some(g.subschema_for::<DeliveryView>()),
+        &[],
+        &[
+            (404, "delivery_not_found"),
+            (
+                409,
+                "delivery_not_pending, attempt_in_flight, endpoint_disabled",
+            ),
+        ],
+    );
+    op(
+        "post",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/deliveries/{delivery_id}/resend",
+        "Send a delivered, failed or skipped delivery again (same payload and webhook-id; its attempt count goes on)",
+        None,
+        200,
+        Some(g.subschema_for::<DeliveryView>()),
+        &[],
+        &[
+            (404, "delivery_not_found"),
+            (409, "delivery_pending, endpoint_disabled"),
+        ],
+    );
+    op(
+        "post",
+        "/api/forms/{form_id}/endpoints/{endpoint_id}/replay-failed",
+        "Send every failed delivery of the endpoint again",
+        None,
+        200,
+        Some(g.subschema_for::<ReplayedFailed>()),
+        &[],
+        &[(409, "endpoint_disabled")],
+    );
+    op(
         "get",
         "/api/forms/{form_id}/endpoints/{endpoint_id}/attempts",
         "List attempts, newest first",
@@ -275,6 +326,16 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
         200,
         Some(g.subschema_for::<Page<SubmissionView>>()),
         SUBMISSION_QUERY,
+        &[(422, "invalid_field")],
+    );
+    op(
+        "get",
+        "/api/forms/{form_id}/submissions.csv",
+        "Export submissions as CSV (text/csv, streamed, newest first): submission_id, received_at, spam, one column per field, files (names), ip, country, user_agent, referer; cells a spreadsheet would run as formulas start with '",
+        None,
+        200,
+        None,
+        EXPORT_QUERY,
         &[(422, "invalid_field")],
     );
     op(

@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
 use crate::views::{
     AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, KeysView, Page, Released,
-    Replayed, Rotated, SubmissionView, TestSent,
+    Replayed, ReplayedFailed, Rotated, SubmissionView, TestSent,
 };
 
 /// A request to an object, its answer, and where it goes.
@@ -57,6 +57,18 @@ pub struct PageQuery {
     pub limit: u32,
     /// The last id of the previous page.
     pub cursor: Option<String>,
+}
+
+/// What narrows a list of submissions (see [`ListSubmissions`]).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SubmissionFilter {
+    /// Text every submission listed holds in a field value or a file name (case-insensitive
+    /// for ASCII letters).
+    pub q: Option<String>,
+    /// Received at or after this Unix ms.
+    pub since_ms: Option<i64>,
+    /// Received before this Unix ms.
+    pub until_ms: Option<i64>,
 }
 
 /// What a form answers to [`DeleteForm`].
@@ -102,8 +114,11 @@ calls! {
     AddEndpoint { pub endpoint_id: String } => Done, "/form/endpoints/add";
     /// Removes an endpoint id (and its outbox rows) from a form.
     RemoveEndpoint { pub endpoint_id: String } => Done, "/form/endpoints/remove";
-    /// A page of submissions; only spam (`Some(true)`) or only not spam (`Some(false)`).
-    ListSubmissions { pub page: PageQuery, pub spam: Option<bool> } => Page<SubmissionView>, "/form/submissions/list";
+    /// A page of submissions; only spam (`Some(true)`) or only not spam (`Some(false)`); `filter`
+    /// narrows it further (search text, time window).
+    ListSubmissions { pub page: PageQuery, pub spam: Option<bool>, #[serde(default)] pub filter: SubmissionFilter } => Page<SubmissionView>, "/form/submissions/list";
+    /// The field names of the submissions a filter selects, in first-seen order (CSV columns).
+    SubmissionColumns { pub spam: Option<bool>, pub filter: SubmissionFilter } => Vec<String>, "/form/submissions/columns";
     /// Marks a submission as not spam and hands it to every endpoint.
     MarkNotSpam { pub id: String } => Released, "/form/submissions/not-spam";
     /// One submission.
@@ -130,8 +145,15 @@ calls! {
     SendTest {} => TestSent, "/endpoint/test";
     /// Stores a delivery per job (idempotent on each job's key).
     Enqueue { pub jobs: Vec<Job> } => Enqueued, "/endpoint/enqueue";
-    /// A page of deliveries.
-    ListDeliveries { pub page: PageQuery, pub status: Option<DeliveryStatus> } => Page<DeliveryView>, "/endpoint/deliveries/list";
+    /// A page of deliveries (only those of one submission, with `submission_id`).
+    ListDeliveries { pub page: PageQuery, pub status: Option<DeliveryStatus>, #[serde(default)] pub submission_id: Option<String> } => Page<DeliveryView>, "/endpoint/deliveries/list";
+    /// Attempts a pending delivery now (`409` when it is not pending, an attempt is in flight or
+    /// the endpoint is disabled).
+    RetryDelivery { pub id: String } => DeliveryView, "/endpoint/deliveries/retry";
+    /// Sends a delivered, failed or skipped delivery again (same payload and `webhook-id`).
+    ResendDelivery { pub id: String } => DeliveryView, "/endpoint/deliveries/resend";
+    /// Sends every failed delivery again.
+    ReplayFailed {} => ReplayedFailed, "/endpoint/deliveries/replay-failed";
     /// One delivery with its payload and attempts.
     GetDelivery { pub id: String } => DeliveryDetail, "/endpoint/deliveries/get";
     /// A page of attempts.

@@ -170,6 +170,9 @@ pub struct DeliveryStats {
     pub failed: u64,
     /// Not sent: the endpoint was disabled.
     pub skipped: u64,
+    /// Of `pending`, those whose earlier attempts failed (waiting for a retry).
+    #[serde(default)]
+    pub retrying: u64,
 }
 
 /// An endpoint. Never holds a secret, except `secret` in the answer that creates it.
@@ -225,6 +228,25 @@ pub struct EndpointView {
     /// The signing secret: in the answer that creates the endpoint only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// The newest attempt that did not deliver (`null`: none logged).
+    #[serde(default)]
+    pub last_failure: Option<LastFailure>,
+}
+
+/// The newest failed attempt of an endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct LastFailure {
+    /// When it started (RFC 3339).
+    pub at: String,
+    /// Its delivery.
+    pub delivery_id: String,
+    /// HTTP status, when one came.
+    pub status: Option<u16>,
+    /// What it meant.
+    #[schemars(schema_with = "schema::outcome")]
+    pub outcome: String,
+    /// Why it failed (or the start of the answer).
+    pub error: Option<String>,
 }
 
 impl EndpointView {
@@ -262,6 +284,7 @@ impl EndpointView {
             created_at: iso(endpoint.created_ms),
             stats,
             secret: None,
+            last_failure: None,
         }
     }
 }
@@ -415,6 +438,20 @@ pub struct AttemptView {
     pub error: Option<String>,
     /// When the next attempt was scheduled.
     pub next_attempt_at: Option<String>,
+    /// The request sent: URL and exact headers, signatures included (the body is the delivery's
+    /// `payload`). In a delivery's `attempt_log` only; `null` for attempts logged before requests
+    /// were kept, and for attempts that sent nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<SentRequest>,
+}
+
+/// What one attempt sent.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct SentRequest {
+    /// The URL posted to.
+    pub url: String,
+    /// Every header in the order sent, as `[name, value]` pairs.
+    pub headers: Vec<(String, String)>,
 }
 
 /// A page of a list, newest first.
@@ -507,6 +544,15 @@ pub struct Released {
 pub struct Replayed {
     /// Endpoints that get a new delivery.
     pub endpoints: Vec<String>,
+}
+
+/// The answer to replaying every failed delivery of an endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ReplayedFailed {
+    /// How many failed deliveries are pending again.
+    pub queued: u64,
+    /// Their ids.
+    pub delivery_ids: Vec<String>,
 }
 
 /// The answer to a script's submission.

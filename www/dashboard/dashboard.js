@@ -1,6 +1,9 @@
 // The dashboard: forms, endpoints, submissions and delivery logs over the admin API.
-// Views are addressed by the URL hash: #/ (forms), #/forms/{id}, #/forms/{id}/endpoints/{ep}.
+// Views are addressed by the URL hash: #/ (forms), #/forms/{id}, #/forms/{id}/settings,
+// #/forms/{id}/submissions/{sub}, #/forms/{id}/endpoints/{ep}[/deliveries/{dlv}].
 import { api, ApiError, download, h, sparkline, token, when } from "../lib/api.js";
+import { onboardingPanel } from "./onboarding.js";
+import { settingsEditor } from "./settings-editor.js";
 
 const $ = (id) => document.getElementById(id);
 const app = $("app");
@@ -11,13 +14,19 @@ function flash(message, kind = "ok") {
   box.textContent = message;
 }
 
+/** A message for the view the next hash change opens (the change clears the current one). */
+let carried = null;
+function flashAfterNavigation(message, kind = "ok") {
+  carried = { message, kind };
+}
+
 function fail(e) {
   if (e instanceof ApiError && e.status === 401) {
     token.clear();
     showSignIn("Your token was refused (401): sign in again.");
     return;
   }
-  flash(e instanceof ApiError ? `${e.message} (${e.code})` : String(e.message ?? e), "bad");
+  flash(e instanceof ApiError ? `${e.message} (${e.code}, HTTP ${e.status})` : String(e.message ?? e), "bad");
 }
 
 function showSignIn(message) {
@@ -34,6 +43,17 @@ function revealSecret(secret) {
   $("secret-value").select();
 }
 
+/** Why a typed token cannot be the admin token, or null. A header value must be Latin-1, and the
+ * launcher prints the token cut short with an ellipsis. */
+function tokenProblem(text) {
+  if (/…|\.\.\.$/.test(text) || /[^\x20-\x7e]/.test(text)) {
+    return "That looks like the masked token the launcher prints (the first 4 characters and …). "
+      + "The full token is in the data directory (default .wrangler/state): the file admin-token, "
+      + "also ADMIN_TOKEN in formhook-worker.env. Paste all of it.";
+  }
+  return null;
+}
+
 $("secret-copy").addEventListener("click", () => navigator.clipboard?.writeText($("secret-value").value));
 $("secret-close").addEventListener("click", () => {
   $("secret-value").value = "";
@@ -41,7 +61,13 @@ $("secret-close").addEventListener("click", () => {
 });
 $("signin-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  token.set($("token-input").value.trim());
+  const typed = $("token-input").value.trim();
+  const problem = tokenProblem(typed);
+  if (problem) {
+    flash(problem, "bad");
+    return;
+  }
+  token.set(typed);
   $("token-input").value = "";
   try {
     await api("GET", "/forms");
@@ -57,12 +83,66 @@ $("sign-out").addEventListener("click", () => {
   showSignIn();
 });
 
+/** A button that runs `fn` and reports its error. */
+const act = (label, fn, cls = "secondary", attrs = {}) => h("button", { type: "button", class: cls, ...attrs, onclick: async () => {
+  try {
+    await fn();
+  } catch (err) {
+    fail(err);
+  }
+} }, label);
+
+// ---- health -------------------------------------------------------------------------------
+
+/** "1 delivered · 2 pending (2 retrying) · 0 failed · 0 skipped": the counts the log shows. */
+function countsText(stats) {
+  const retrying = stats.retrying ? ` (${stats.retrying} retrying)` : "";
+  return `${stats.delivered} delivered · ${stats.pending} pending${retrying} · ${stats.failed} failed · ${stats.skipped} skipped`;
+}
+
+function lastErrorText(f) {
+  if (!f) return "no error logged";
+  const status = f.status ? `HTTP ${f.status}` : f.outcome.replaceAll("_", " ");
+  return f.error ? `${status}: ${f.error}` : status;
+}
+
+/** The endpoint's state in one word, for a badge. */
+function healthOf(ep) {
+  if (!ep.enabled) return { word: "disabled", kind: "bad" };
+  if (ep.failing_since) return { word: "failing", kind: "bad" };
+  if (ep.stats.retrying) return { word: "retrying", kind: "warn" };
+  return { word: "healthy", kind: "ok" };
+}
+
+/** "Failing since … — last error …", with a link to the failed delivery; null when healthy. */
+function healthAlert(formId, ep) {
+  if (!ep.failing_since && ep.enabled) return null;
+  const f = ep.last_failure;
+  return h("p", { class: "health-alert result bad" },
+    ep.enabled ? `Failing since ${when(ep.failing_since)}` : `Disabled: ${ep.disabled_reason ?? "by hand"}`,
+    f ? [" — last error ", h("code", {}, lastErrorText(f)), ` at ${when(f.at)} · `, h("a", { href: `#/forms/${formId}/endpoints/${ep.id}/deliveries/${f.delivery_id}` }, "open that delivery")] : null);
+}
+
 // ---- views ------------------------------------------------------------------------------
 
 async function formsView() {
   const { data: forms } = await api("GET", "/forms");
+  const health = await Promise.all(forms.map((f) => (f.endpoint_ids.length ? api("GET", `/forms/${f.id}/endpoints`).then((r) => r.data).catch(() => null) : Promise.resolve([]))));
   const list = forms.length
-    ? h("ul", {}, forms.map((f) => h("li", {}, h("a", { href: `#/forms/${f.id}` }, f.name), " ", h("span", { class: "muted" }, `(${f.id}) · ${f.endpoint_ids.length} endpoint(s)`))))
+    ? h("ul", { class: "forms" }, forms.map((f, i) => {
+      const eps = health[i];
+      let summary;
+      if (eps === null) summary = h("span", { class: "muted" }, "endpoint health unavailable");
+      else if (eps.length === 0) summary = h("span", { class: "muted" }, "no endpoints");
+      else {
+        const bad = eps.filter((ep) => healthOf(ep).kind === "bad");
+        summary = bad.length
+          ? bad.map((ep) => h("div", { class: "health-alert" }, h("span", { class: "badge bad" }, healthOf(ep).word), " ", h("a", { href: `#/forms/${f.id}/endpoints/${ep.id}` }, ep.url), " ",
+            ep.enabled ? `failing since ${when(ep.failing_since)} — last error ${lastErrorText(ep.last_failure)}` : `disabled: ${ep.disabled_reason ?? "by hand"}`))
+          : h("span", { class: "badge ok" }, eps.length === 1 ? "endpoint healthy" : `${eps.length} endpoints healthy`);
+      }
+      return h("li", { "data-form": f.id }, h("a", { href: `#/forms/${f.id}` }, f.name), " ", h("span", { class: "muted" }, `(${f.id}) · ${f.endpoint_ids.length} endpoint(s)`), " ", summary);
+    }))
     : h("p", { class: "empty" }, "No forms yet — create one below.");
   const create = h("form", { class: "panel", id: "new-form", onsubmit: async (e) => {
     e.preventDefault();
@@ -72,14 +152,16 @@ async function formsView() {
     if (fd.get("redirect_url")) body.redirect_url = fd.get("redirect_url");
     try {
       const form = await api("POST", "/forms", body);
-      flash(`Form ${form.id} created. Point your HTML form at ${location.origin}/f/${form.id}`);
+      sessionStorage.setItem("formhook.newForm", form.id);
+      flashAfterNavigation(`Form ${form.id} created. Point your HTML form at ${location.origin}/f/${form.id} — the snippet below is ready to paste.`);
       location.hash = `#/forms/${form.id}`;
     } catch (err) {
       fail(err);
     }
   } },
     h("h2", {}, "New form"),
-    h("label", { for: "nf-id" }, "Id (optional: a-z, 0-9, _ and -)"), h("input", { type: "text", id: "nf-id", name: "id", pattern: "[a-z0-9][a-z0-9_-]{0,63}" }),
+    // `\-`: under the `v` flag browsers compile `pattern` with, a bare `-` at the end of a class is a syntax error.
+    h("label", { for: "nf-id" }, "Id (optional: a-z, 0-9, _ and -)"), h("input", { type: "text", id: "nf-id", name: "id", pattern: "[a-z0-9][a-z0-9_\\-]{0,63}", title: "a-z, 0-9, _ and -, starting with a letter or digit; at most 64" }),
     h("label", { for: "nf-name" }, "Name"), h("input", { type: "text", id: "nf-name", name: "name" }),
     h("label", { for: "nf-redirect" }, "Redirect after submit (optional)"), h("input", { type: "text", id: "nf-redirect", name: "redirect_url", placeholder: "https://example.com/thanks" }),
     h("button", { type: "submit" }, "Create form"));
@@ -87,19 +169,22 @@ async function formsView() {
 }
 
 // Event types, schemes and payload shapes come from the worker's OpenAPI document, which is
-// generated from the core's own lists: the dashboard keeps no copy of its own.
+// generated from the core's own lists: the dashboard keeps no copy of its own. The settings
+// editors are built from its schemas too.
 let EVENTS = [];
 let SCHEMES = [];
 let SHAPES = [];
 let SIGNINGS = [];
 let PROVIDERS = [];
 let ON_ERROR = [];
+let SCHEMAS = {};
 
 async function loadVocabulary() {
   if (SCHEMES.length) return;
   const res = await fetch("/api/openapi.json");
   if (!res.ok) throw new Error(`the API description did not load (${res.status})`);
   const { schemas } = (await res.json()).components;
+  SCHEMAS = schemas;
   SCHEMES = schemas.EndpointView.properties.scheme.enum;
   SHAPES = schemas.EndpointView.properties.payload_shape.enum;
   SIGNINGS = schemas.EndpointView.properties.signing.enum;
@@ -205,25 +290,22 @@ function endpointForm(formId, onDone) {
   return form;
 }
 
+
 async function endpointCard(formId, ep) {
   let recent = [];
   try {
     recent = (await api("GET", `/forms/${formId}/endpoints/${ep.id}/attempts?limit=50`)).data.reverse();
   } catch {}
-  const act = (label, fn, cls = "secondary") => h("button", { type: "button", class: cls, onclick: async () => {
-    try {
-      await fn();
-    } catch (err) {
-      fail(err);
-    }
-  } }, label);
+  const health = healthOf(ep);
   return h("article", { class: "panel endpoint", "data-endpoint": ep.id },
     h("h3", {}, h("a", { href: `#/forms/${formId}/endpoints/${ep.id}` }, ep.url)),
     h("div", { class: "row" },
       h("span", { class: `badge ${ep.enabled ? "ok" : "bad"}` }, ep.enabled ? "enabled" : "disabled"),
+      ep.enabled ? h("span", { class: `badge ${health.kind}`, "data-health": health.word }, health.word) : null,
       sparkline(recent, `Endpoint ${ep.url}`),
-      h("span", { class: "muted" }, `${ep.stats.delivered} delivered · ${ep.stats.pending} pending · ${ep.stats.failed} failed · ${ep.scheme} · ${ep.payload_shape}`)),
-    ep.disabled_reason ? h("p", { class: "muted" }, `Disabled: ${ep.disabled_reason}`) : null,
+      h("span", { class: "muted counts" }, countsText(ep.stats)),
+      h("span", { class: "muted" }, `${ep.scheme} · ${ep.payload_shape}`)),
+    healthAlert(formId, ep),
     ep.public_key ? h("p", { class: "muted" }, "Public key (v1a): ", h("code", { class: "public-key" }, ep.public_key), " · ", h("a", { href: `/keys/${ep.id}` }, "published keys")) : null,
     h("div", { class: "row" },
       h("a", { class: "button secondary", href: `#/forms/${formId}/endpoints/${ep.id}` }, "Delivery log"),
@@ -248,70 +330,92 @@ async function endpointCard(formId, ep) {
       }, "danger")));
 }
 
+/** The submissions list's query: search text, spam, time window (dates are local days). */
+function submissionQuery(box) {
+  const params = new URLSearchParams();
+  const { q = "", spam = "", since = "", until = "" } = box.dataset;
+  if (q) params.set("q", q);
+  if (spam) params.set("spam", spam);
+  const day = (d, next) => {
+    const t = new Date(`${d}T00:00:00`);
+    if (next) t.setDate(t.getDate() + 1);
+    return t.toISOString();
+  };
+  if (since) params.set("since", day(since, false));
+  if (until) params.set("until", day(until, true));
+  return params;
+}
+
 async function formView(formId) {
   const [form, { data: endpoints }] = await Promise.all([api("GET", `/forms/${formId}`), api("GET", `/forms/${formId}/endpoints`)]);
   const cards = endpoints.length ? await Promise.all(endpoints.map((ep) => endpointCard(formId, ep))) : [h("p", { class: "empty" }, "No endpoints yet — add one below to start receiving webhooks.")];
   const subsBox = h("div", { id: "submissions" });
-  const spamFilter = h("p", { class: "row" }, h("label", { for: "spam-filter", class: "inline" }, "Show"), h("select", { id: "spam-filter", onchange: (e) => {
-    subsBox.dataset.spam = e.target.value;
-    // A newer choice makes answers still on their way stale.
+  const reload = () => {
+    // A newer query makes answers still on their way stale.
     subsBox.dataset.generation = String(Number(subsBox.dataset.generation ?? 0) + 1);
     subsBox.replaceChildren();
     loadSubmissions(formId, endpoints, subsBox).catch(fail);
-  } }, h("option", { value: "" }, "all submissions"), h("option", { value: "true" }, "spam only"), h("option", { value: "false" }, "not spam")));
-  const settings = h("form", { class: "panel", onsubmit: async (e) => {
+  };
+  const search = h("form", { class: "panel search row", id: "submission-search", role: "search", onsubmit: (e) => {
     e.preventDefault();
     const fd = new FormData(e.target);
-    try {
-      await api("PATCH", `/forms/${formId}`, {
-        name: fd.get("name"),
-        redirect_url: fd.get("redirect_url") || null,
-        allowed_origins: String(fd.get("allowed_origins")).split(/[\s,]+/).filter(Boolean),
-        rate_limit_per_minute: Number(fd.get("rate_limit_per_minute")),
-      });
-      flash("Form saved.");
-    } catch (err) {
-      fail(err);
-    }
+    for (const k of ["q", "spam", "since", "until"]) subsBox.dataset[k] = String(fd.get(k) ?? "");
+    reload();
   } },
-    h("h3", {}, "Settings"),
-    h("label", { for: "fs-name" }, "Name"), h("input", { type: "text", id: "fs-name", name: "name", value: form.name }),
-    h("label", { for: "fs-redirect" }, "Redirect after submit"), h("input", { type: "text", id: "fs-redirect", name: "redirect_url", value: form.redirect_url ?? "" }),
-    h("label", { for: "fs-origins" }, "Allowed origins (empty = any)"), h("input", { type: "text", id: "fs-origins", name: "allowed_origins", value: form.allowed_origins.join(" ") }),
-    h("label", { for: "fs-rate" }, "Submissions per minute per IP (0 = unlimited)"), h("input", { type: "number", id: "fs-rate", name: "rate_limit_per_minute", value: form.rate_limit_per_minute, min: "0" }),
-    h("button", { type: "submit" }, "Save"));
+    h("div", {}, h("label", { for: "sub-q" }, "Search field values"), h("input", { type: "search", id: "sub-q", name: "q", placeholder: "ada@example.com" })),
+    h("div", {}, h("label", { for: "spam-filter" }, "Show"), h("select", { id: "spam-filter", name: "spam", onchange: (e) => e.target.form.requestSubmit() },
+      h("option", { value: "" }, "all submissions"), h("option", { value: "true" }, "spam only"), h("option", { value: "false" }, "not spam"))),
+    h("div", {}, h("label", { for: "sub-since" }, "Received from"), h("input", { type: "date", id: "sub-since", name: "since" })),
+    h("div", {}, h("label", { for: "sub-until" }, "Received through"), h("input", { type: "date", id: "sub-until", name: "until" })),
+    h("div", { class: "row" }, h("button", { type: "submit" }, "Search"),
+      act("Export CSV", async () => {
+        await download(`/forms/${formId}/submissions.csv?${submissionQuery(subsBox)}`, `${formId}-submissions.csv`);
+        flash("CSV export downloaded.");
+      })));
+  const justCreated = sessionStorage.getItem("formhook.newForm") === formId;
+  sessionStorage.removeItem("formhook.newForm");
   app.replaceChildren(
     h("p", {}, h("a", { href: "#/" }, "← Forms")),
     h("h1", {}, form.name, " ", h("span", { class: "muted" }, `(${form.id})`)),
-    h("p", {}, "Form action: ", h("code", {}, `${location.origin}/f/${form.id}`)),
+    h("p", { class: "row" }, "Form action: ", h("code", {}, `${location.origin}/f/${form.id}`), h("a", { class: "button secondary", href: `#/forms/${formId}/settings` }, "Form settings")),
+    onboardingPanel(form, location.origin, { open: justCreated || endpoints.length === 0 }),
     h("h2", {}, "Endpoints"), ...cards, endpointForm(formId, route),
-    h("h2", {}, "Submissions"), spamFilter, subsBox, settings, captchaPanel(form));
+    h("h2", {}, "Submissions"), search, subsBox, captchaPanel(form));
   await loadSubmissions(formId, endpoints, subsBox);
 }
 
+/** "name: Ada · email: ada@example.com · message: Hello…", cut with an ellipsis. */
+function preview(data, max = 160) {
+  const text = Object.entries(data).map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`).join(" · ").replace(/\s+/g, " ");
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 async function loadSubmissions(formId, endpoints, box, cursor) {
-  const spam = box.dataset.spam ?? "";
   const generation = box.dataset.generation;
-  const page = await api("GET", `/forms/${formId}/submissions?limit=20${spam ? `&spam=${spam}` : ""}${cursor ? `&cursor=${cursor}` : ""}`);
+  const params = submissionQuery(box);
+  params.set("limit", "20");
+  if (cursor) params.set("cursor", cursor);
+  const page = await api("GET", `/forms/${formId}/submissions?${params}`);
   if (box.dataset.generation !== generation) return;
   if (!cursor && page.data.length === 0) {
-    box.replaceChildren(spam
-      ? h("p", { class: "empty" }, spam === "true" ? "No spam." : "No submissions that are not spam.")
+    const filtered = box.dataset.q || box.dataset.spam || box.dataset.since || box.dataset.until;
+    box.replaceChildren(filtered
+      ? h("p", { class: "empty" }, "No submissions match.")
       : h("p", { class: "empty" }, "No submissions yet — post a form to ", h("code", {}, `/f/${formId}`), " (try the ", h("a", { href: `../demo/?form=${formId}` }, "demo form"), ")."));
     return;
   }
   let table = box.querySelector("tbody");
   if (!table) {
     table = h("tbody");
-    box.replaceChildren(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Received"), h("th", { scope: "col" }, "Data"), h("th", { scope: "col" }, "Actions"))), table)));
+    box.replaceChildren(h("div", { class: "table-wrap" }, h("table", { id: "submission-list" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Received"), h("th", { scope: "col" }, "Data"), h("th", { scope: "col" }, "Actions"))), table)));
   }
   for (const s of page.data) {
     const target = h("select", { "aria-label": `Replay ${s.id} to` }, h("option", { value: "" }, "all endpoints"), endpoints.map((ep) => h("option", { value: ep.id }, ep.url)));
     table.append(h("tr", { "data-submission": s.id },
-      h("td", {}, when(s.created_at), s.spam ? [" ", h("span", { class: "badge warn", title: SPAM_REASONS[s.spam_reason] ?? "" }, `spam: ${s.spam_reason ?? "unknown"}`)] : null, h("div", { class: "muted" }, s.id),
+      h("td", {}, h("a", { href: `#/forms/${formId}/submissions/${s.id}` }, when(s.created_at)), s.spam ? [" ", h("span", { class: "badge warn", title: SPAM_REASONS[s.spam_reason] ?? "" }, `spam: ${s.spam_reason ?? "unknown"}`)] : null, h("div", { class: "muted" }, s.id),
         s.meta.captcha ? h("div", { class: "muted" }, `${PROVIDER_LABELS[s.meta.captcha.provider] ?? s.meta.captcha.provider}: ${s.meta.captcha.success ? "passed" : (s.meta.captcha.error_codes ?? []).join(", ")}${s.meta.captcha.score !== undefined ? ` · score ${s.meta.captcha.score}` : ""}`) : null),
-      h("td", {}, h("code", {}, JSON.stringify(s.data).slice(0, 200)),
-        s.files.map((f, i) => h("div", {}, h("button", { type: "button", class: "secondary", onclick: () => download(`/forms/${formId}/submissions/${s.id}/files/${i}`, f.filename).catch(fail) }, `⬇ ${f.filename} (${f.size} B)`)))),
+      h("td", {}, h("span", { class: "preview" }, preview(s.data)), s.files.length ? h("div", { class: "muted" }, `${s.files.length} file(s): ${s.files.map((f) => f.filename).join(", ")}`) : null,
+        h("div", {}, h("a", { href: `#/forms/${formId}/submissions/${s.id}`, "aria-label": `Open submission ${s.id}` }, "Open in full"))),
       h("td", {}, target, h("button", { type: "button", onclick: async () => {
         try {
           const r = await api("POST", `/forms/${formId}/submissions/${s.id}/replay`, target.value ? { endpoint_id: target.value } : {});
@@ -334,95 +438,227 @@ async function loadSubmissions(formId, endpoints, box, cursor) {
   if (page.next_cursor) box.append(h("button", { type: "button", class: "secondary load-more", onclick: () => loadSubmissions(formId, endpoints, box, page.next_cursor).catch(fail) }, "Load more"));
 }
 
-async function endpointView(formId, epId) {
-  const [ep, deliveries, attempts] = await Promise.all([
+const valueText = (v) => (typeof v === "string" ? v : JSON.stringify(v, null, 2));
+const badgeOf = (status) => (status === "delivered" ? "ok" : status === "pending" ? "warn" : "bad");
+
+/** One submission in full: every field, its files, the request facts, each endpoint's delivery. */
+async function submissionView(formId, subId) {
+  const [s, { data: endpoints }] = await Promise.all([api("GET", `/forms/${formId}/submissions/${subId}`), api("GET", `/forms/${formId}/endpoints`)]);
+  const perEndpoint = await Promise.all(endpoints.map((ep) => api("GET", `/forms/${formId}/endpoints/${ep.id}/deliveries?submission_id=${encodeURIComponent(subId)}&limit=20`).then((r) => r.data).catch(() => [])));
+  const fields = Object.entries(s.data);
+  const meta = Object.entries(s.meta).filter(([k, v]) => v !== null && v !== undefined && k !== "captcha");
+  app.replaceChildren(
+    h("p", {}, h("a", { href: `#/forms/${formId}` }, "← Form")),
+    h("h1", {}, "Submission ", h("span", { class: "muted" }, s.id)),
+    h("p", { class: "row" }, `Received ${when(s.created_at)}`, s.spam ? h("span", { class: "badge warn" }, `spam: ${s.spam_reason ?? "unknown"}`) : h("span", { class: "badge ok" }, "not spam"), h("span", { class: "muted" }, `webhook-id ${s.message_id}`)),
+    h("section", { class: "panel" }, h("h2", {}, "Fields"),
+      fields.length ? h("dl", { class: "fields", id: "submission-fields" }, fields.map(([k, v]) => [h("dt", {}, k), h("dd", {}, h("pre", { class: "value" }, valueText(v)))])) : h("p", { class: "muted" }, "No fields.")),
+    h("section", { class: "panel" }, h("h2", {}, "Files"),
+      s.files.length ? h("ul", {}, s.files.map((f, i) => h("li", {}, `${f.field}: `, f.stored
+        ? h("button", { type: "button", class: "secondary", onclick: () => download(`/forms/${formId}/submissions/${s.id}/files/${i}`, f.filename).then(() => flash(`${f.filename} downloaded.`)).catch(fail) }, `Download ${f.filename}`)
+        : h("span", {}, `${f.filename} (bytes not kept)`),
+        h("span", { class: "muted" }, ` ${f.size} B · ${f.content_type} · sha256 ${f.sha256}`)))) : h("p", { class: "muted" }, "No files.")),
+    h("section", { class: "panel" }, h("h2", {}, "Request"),
+      h("dl", { class: "fields" }, meta.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]),
+        s.meta.captcha ? [h("dt", {}, "captcha"), h("dd", {}, `${PROVIDER_LABELS[s.meta.captcha.provider] ?? s.meta.captcha.provider}: ${s.meta.captcha.success ? "passed" : (s.meta.captcha.error_codes ?? []).join(", ")}`)] : null)),
+    h("section", { class: "panel" }, h("h2", {}, "Deliveries"),
+      endpoints.length ? h("ul", { id: "submission-deliveries" }, endpoints.map((ep, i) => h("li", { "data-endpoint": ep.id }, h("a", { href: `#/forms/${formId}/endpoints/${ep.id}` }, ep.url), ": ",
+        perEndpoint[i].length ? perEndpoint[i].map((d) => h("span", { class: "delivery" }, h("span", { class: `badge ${badgeOf(d.status)}` }, d.status), " ", h("a", { href: `#/forms/${formId}/endpoints/${ep.id}/deliveries/${d.id}` }, `${d.attempts} attempt(s)${d.replay ? ", replay" : ""}`), " "))
+          : h("span", { class: "muted" }, s.spam ? "not delivered (spam)" : "no delivery yet")))) : h("p", { class: "muted" }, "The form has no endpoints.")),
+    h("div", { class: "row" },
+      act("Replay to all endpoints", async () => {
+        const r = await api("POST", `/forms/${formId}/submissions/${s.id}/replay`, {});
+        flash(`Replay queued to ${r.endpoints.length} endpoint(s).`);
+      }, "primary"),
+      s.spam ? act("Not spam", async () => {
+        const r = await api("POST", `/forms/${formId}/submissions/${s.id}/not-spam`);
+        flash(`Marked as not spam; delivering to ${r.endpoints.length} endpoint(s).`);
+      }) : null,
+      act("Delete submission", async () => {
+        if (!confirm(`Delete the submission ${s.id} and its files? This cannot be undone.`)) return;
+        try {
+          await api("DELETE", `/forms/${formId}/submissions/${s.id}`);
+        } catch (err) {
+          if (err instanceof ApiError) {
+            flash(`Delete failed: ${err.message} (${err.code}, HTTP ${err.status})`, "bad");
+            return;
+          }
+          throw err;
+        }
+        flashAfterNavigation(`Submission ${s.id} deleted.`);
+        location.hash = `#/forms/${formId}`;
+      }, "danger")));
+}
+
+/** Every form setting the API accepts (from its schema), the captcha aside, and deleting the form. */
+async function formSettingsView(formId) {
+  const form = await api("GET", `/forms/${formId}`);
+  const editor = settingsEditor({
+    id: "form-settings", title: "Settings", schemaName: "FormFields", schemas: SCHEMAS, values: form,
+    skip: ["id", "captcha"], submitLabel: "Save settings", onError: fail,
+    save: async (changed) => {
+      if (!Object.keys(changed).length) return flash("Nothing changed.");
+      await api("PATCH", `/forms/${formId}`, changed);
+      flash(`Form saved (${Object.keys(changed).join(", ")}).`);
+    },
+  });
+  app.replaceChildren(
+    h("p", {}, h("a", { href: `#/forms/${formId}` }, "← Form")),
+    h("h1", {}, form.name, " ", h("span", { class: "muted" }, `(${form.id}) settings`)),
+    editor,
+    h("section", { class: "panel danger-zone" }, h("h2", {}, "Delete this form"),
+      h("p", {}, "Deletes the form, every submission and file, and its endpoints with their logs. Posts to its URL get 404 afterwards."),
+      act("Delete form", async () => {
+        if (prompt(`Type the form id (${form.id}) to delete it with everything it holds.`) !== form.id) return;
+        await api("DELETE", `/forms/${formId}`);
+        flashAfterNavigation(`Form ${form.id} deleted.`);
+        location.hash = "#/";
+      }, "danger")));
+}
+
+/** The playground's URL for an attempt: scheme, body and headers in the fragment, never a secret. */
+function playgroundLink(scheme, body, request) {
+  const ts = request.headers.find(([n]) => n === "webhook-timestamp")?.[1];
+  const data = { scheme, body, headers: request.headers, now: ts ? Number(ts) : undefined };
+  const bytes = new TextEncoder().encode(JSON.stringify(data));
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  const b64 = btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `../playground/#check=${b64}`;
+}
+
+function attemptsTable(ep, full) {
+  return h("div", { class: "attempts" },
+    h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["#", "Started", "HTTP", "Outcome", "Latency", "Response / error", "Next attempt"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, full.attempt_log.map((a) => h("tr", { "data-attempt": a.id }, h("td", {}, a.attempt), h("td", {}, when(a.started_at)), h("td", {}, a.status ?? "—"), h("td", {}, a.outcome), h("td", {}, `${a.latency_ms} ms`), h("td", {}, h("code", {}, a.error ?? (a.response_excerpt.slice(0, 300) || "—"))), h("td", {}, when(a.next_attempt_at))))))),
+    full.attempt_log.filter((a) => a.request).map((a) => h("details", { class: "request", "data-request": a.id },
+      h("summary", {}, `Request of attempt ${a.attempt}`),
+      h("pre", { class: "request-text" }, `POST ${a.request.url}\n${a.request.headers.map(([n, v]) => `${n}: ${v}`).join("\n")}\n\n${full.payload}`),
+      h("p", { class: "row" }, h("a", { class: "button secondary", href: playgroundLink(ep.scheme, full.payload, a.request) }, "Check in playground"),
+        h("span", { class: "muted" }, "The signing secret is not included: paste it there.")))),
+    h("details", {}, h("summary", {}, "Payload"), h("pre", {}, full.payload)));
+}
+
+async function endpointView(formId, epId, openDelivery) {
+  const log = h("div", { id: "log" });
+  const status = h("select", { id: "log-status", onchange: () => loadLog() }, h("option", { value: "" }, "all"), ["pending", "delivered", "failed", "skipped"].map((s) => h("option", { value: s }, s)));
+  const [ep, attempts] = await Promise.all([
     api("GET", `/forms/${formId}/endpoints/${epId}`),
-    api("GET", `/forms/${formId}/endpoints/${epId}/deliveries?limit=50`),
     api("GET", `/forms/${formId}/endpoints/${epId}/attempts?limit=50`),
   ]);
+
+  const row = (d, last) => {
+    const detail = h("tr", { hidden: true, class: "delivery-detail" }, h("td", { colspan: "6" }));
+    const open = async () => {
+      toggle.setAttribute("aria-expanded", "true");
+      detail.hidden = false;
+      const full = await api("GET", `/forms/${formId}/endpoints/${epId}/deliveries/${d.id}`).catch(fail);
+      if (full) detail.firstChild.replaceChildren(attemptsTable(ep, full));
+    };
+    const toggle = h("button", { type: "button", class: "secondary", "aria-expanded": "false", onclick: async () => {
+      if (toggle.getAttribute("aria-expanded") === "true") {
+        toggle.setAttribute("aria-expanded", "false");
+        detail.hidden = true;
+      } else await open();
+    } }, "Attempts");
+    const again = d.status === "pending"
+      ? act("Retry now", async () => {
+        const logged = await loggedAttempts(d.id);
+        await api("POST", `/forms/${formId}/endpoints/${epId}/deliveries/${d.id}/retry`);
+        flash(`Delivery ${d.id} is being attempted now.`);
+        await refreshWhen(async () => (await loggedAttempts(d.id)) > logged);
+      }, "secondary", { "data-action": "retry" })
+      : act("Resend", async () => {
+        const logged = await loggedAttempts(d.id);
+        await api("POST", `/forms/${formId}/endpoints/${epId}/deliveries/${d.id}/resend`);
+        flash(`Delivery ${d.id} is being sent again.`);
+        await refreshWhen(async () => (await loggedAttempts(d.id)) > logged);
+      }, "secondary", { "data-action": "resend" });
+    const tr = h("tr", { "data-delivery": d.id },
+      h("td", {}, h("span", { class: `badge ${badgeOf(d.status)}` }, d.status), d.replay ? [" ", h("span", { class: "badge warn" }, "replay")] : null),
+      h("td", {}, d.event_type, h("div", { class: "muted" }, d.message_id), d.submission_id ? h("div", {}, h("a", { href: `#/forms/${formId}/submissions/${d.submission_id}` }, d.submission_id)) : null),
+      h("td", {}, d.attempts, last ? h("div", { class: "muted" }, `${last.latency_ms} ms`) : null),
+      h("td", {}, d.last_status ?? "—", d.last_error ? h("div", { class: "muted" }, h("code", {}, d.last_error.slice(0, 120))) : last?.response_excerpt ? h("div", { class: "muted" }, h("code", {}, last.response_excerpt.slice(0, 80))) : null),
+      h("td", {}, d.status === "pending" ? when(d.next_attempt_at) : when(d.created_at)),
+      h("td", {}, h("div", { class: "row" }, toggle, ep.enabled ? again : null)));
+    return { rows: [tr, detail], open };
+  };
+
+  const loggedAttempts = async (id) => (await api("GET", `/forms/${formId}/endpoints/${epId}/deliveries/${id}`)).attempt_log.length;
+  /** Shows the log again once `done()` (polled) says the attempts ran, or after 30 s. */
+  const refreshWhen = async (done) => {
+    const view = location.hash;
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 400));
+      if (location.hash !== view) return;
+      if (await done().catch(() => true)) break;
+    }
+    if (location.hash === view) route();
+  };
+
   const latencyOf = new Map();
   for (const a of attempts.data) if (!latencyOf.has(a.delivery_id)) latencyOf.set(a.delivery_id, a);
-  const rows = deliveries.data.map((d) => {
-    const last = latencyOf.get(d.id);
-    const detail = h("tr", { hidden: true }, h("td", { colspan: "6" }));
-    const toggle = h("button", { type: "button", class: "secondary", "aria-expanded": "false", onclick: async () => {
-      const open = toggle.getAttribute("aria-expanded") === "true";
-      toggle.setAttribute("aria-expanded", String(!open));
-      detail.hidden = open;
-      if (!open) {
-        const full = await api("GET", `/forms/${formId}/endpoints/${epId}/deliveries/${d.id}`).catch(fail);
-        if (!full) return;
-        detail.firstChild.replaceChildren(
-          h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["#", "Started", "HTTP", "Outcome", "Latency", "Response / error", "Next attempt"].map((t) => h("th", { scope: "col" }, t)))),
-            h("tbody", {}, full.attempt_log.map((a) => h("tr", {}, h("td", {}, a.attempt), h("td", {}, when(a.started_at)), h("td", {}, a.status ?? "—"), h("td", {}, a.outcome), h("td", {}, `${a.latency_ms} ms`), h("td", {}, h("code", {}, a.error ?? (a.response_excerpt.slice(0, 300) || "—"))), h("td", {}, when(a.next_attempt_at))))))),
-          h("details", {}, h("summary", {}, "Payload"), h("pre", {}, full.payload)));
-      }
-    } }, "Attempts");
-    const badge = d.status === "delivered" ? "ok" : d.status === "pending" ? "warn" : "bad";
-    return [h("tr", { "data-delivery": d.id },
-      h("td", {}, h("span", { class: `badge ${badge}` }, d.status), d.replay ? [" ", h("span", { class: "badge warn" }, "replay")] : null),
-      h("td", {}, d.event_type, h("div", { class: "muted" }, d.message_id)),
-      h("td", {}, d.attempts, last ? h("div", { class: "muted" }, `${last.latency_ms} ms`) : null),
-      h("td", {}, d.last_status ?? "—", last?.response_excerpt ? h("div", { class: "muted" }, h("code", {}, last.response_excerpt.slice(0, 80))) : null),
-      h("td", {}, d.status === "pending" ? when(d.next_attempt_at) : when(d.created_at)),
-      h("td", {}, toggle)), detail];
-  });
-  const edit = h("form", { class: "panel", id: "edit-endpoint", onsubmit: async (e) => {
-    e.preventDefault();
-    const fd = new FormData(e.target);
-    const schedule = String(fd.get("retry_schedule")).trim();
-    const body = {
-      url: fd.get("url"),
-      description: fd.get("description"),
-      events: EVENTS.filter((ev) => fd.getAll("events").includes(ev)),
-      payload_shape: fd.get("payload_shape"),
-      timeout_ms: Number(fd.get("timeout_ms")),
-      signing: fd.get("signing"),
-      retry_schedule: /^[\d\s,]+$/.test(schedule) ? schedule.split(",").map((x) => Number(x.trim())) : schedule,
-    };
-    try {
-      const saved = await api("PATCH", `/forms/${formId}/endpoints/${epId}`, body);
+
+  async function loadLog() {
+    const q = status.value ? `&status=${status.value}` : "";
+    const deliveries = await api("GET", `/forms/${formId}/endpoints/${epId}/deliveries?limit=50${q}`);
+    if (!deliveries.data.length) {
+      log.replaceChildren(h("p", { class: "empty" }, status.value ? `No ${status.value} deliveries.` : "No deliveries yet — submit the form or send a test event."));
+      return;
+    }
+    const built = deliveries.data.map((d) => ({ d, ...row(d, latencyOf.get(d.id)) }));
+    // A delivery linked to directly that is not on this page is shown first.
+    if (openDelivery && !built.some((b) => b.d.id === openDelivery)) {
+      const full = await api("GET", `/forms/${formId}/endpoints/${epId}/deliveries/${openDelivery}`).catch(() => null);
+      if (full) built.unshift({ d: full, ...row(full, latencyOf.get(full.id)) });
+    }
+    log.replaceChildren(h("div", { class: "table-wrap" }, h("table", { id: "deliveries" },
+      h("thead", {}, h("tr", {}, ["Status", "Event", "Attempts", "Last HTTP", "Next / created", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, built.flatMap((b) => b.rows)))));
+    const target = built.find((b) => b.d.id === openDelivery);
+    if (target) {
+      await target.open();
+      target.rows[0].scrollIntoView({ block: "start" });
+    }
+  }
+
+  const edit = settingsEditor({
+    id: "edit-endpoint", title: "Settings", schemaName: "EndpointFields", schemas: SCHEMAS, values: ep,
+    skip: ["secret", "enabled"], submitLabel: "Save endpoint", onError: fail,
+    save: async (changed) => {
+      const saved = await api("PATCH", `/forms/${formId}/endpoints/${epId}`, changed);
       if (saved.secret) revealSecret(saved.secret);
       flash("Endpoint saved.");
-    } catch (err) {
-      fail(err);
-    }
-  } },
-    h("h2", {}, "Settings"),
-    h("label", { for: "ee-url" }, "URL"), h("input", { type: "url", id: "ee-url", name: "url", value: ep.url, required: true }),
-    h("label", { for: "ee-desc" }, "Description"), h("input", { type: "text", id: "ee-desc", name: "description", value: ep.description }),
-    h("fieldset", {}, h("legend", {}, "Events"), EVENTS.map((ev, i) => h("label", { class: "inline", for: `ee-ev-${i}` }, h("input", { type: "checkbox", id: `ee-ev-${i}`, name: "events", value: ev, checked: ep.events.includes(ev) || ep.events.includes("*") }), ev))),
-    h("div", { class: "grid" },
-      h("div", {}, h("label", { for: "ee-shape" }, "Payload shape"), h("select", { id: "ee-shape", name: "payload_shape" }, SHAPES.map((s) => h("option", { value: s, selected: s === ep.payload_shape }, s)))),
-      h("div", {}, h("label", { for: "ee-signing" }, "Signing keys"), h("select", { id: "ee-signing", name: "signing" }, SIGNINGS.map((s) => h("option", { value: s, selected: s === ep.signing }, s)))),
-      h("div", {}, h("label", { for: "ee-timeout" }, "Timeout (ms)"), h("input", { type: "number", id: "ee-timeout", name: "timeout_ms", value: ep.timeout_ms, min: "100", max: "30000" })),
-      h("div", {}, h("label", { for: "ee-retry" }, "Retry schedule (standard, splitforms, quick or ms list)"), h("input", { type: "text", id: "ee-retry", name: "retry_schedule", value: Array.isArray(ep.retry_schedule) ? ep.retry_schedule.join(", ") : ep.retry_schedule }))),
-    h("p", { class: "muted" }, `Scheme ${ep.scheme}; ${ep.secret_count} live key(s).`, ep.public_key ? [" Public key: ", h("code", {}, ep.public_key)] : null),
-    h("button", { type: "submit" }, "Save endpoint"));
+    },
+  });
   const chronological = [...attempts.data].reverse();
   const ok = attempts.data.filter((a) => a.outcome === "delivered").length;
+  const failed = ep.stats.failed;
   app.replaceChildren(
     h("p", {}, h("a", { href: `#/forms/${formId}` }, "← Form")),
     h("h1", {}, "Delivery log"),
-    h("p", {}, h("code", {}, ep.url), " ", h("span", { class: `badge ${ep.enabled ? "ok" : "bad"}` }, ep.enabled ? "enabled" : "disabled")),
+    h("p", { class: "row" }, h("code", {}, ep.url), h("span", { class: `badge ${ep.enabled ? "ok" : "bad"}` }, ep.enabled ? "enabled" : "disabled"), ep.enabled ? h("span", { class: `badge ${healthOf(ep).kind}` }, healthOf(ep).word) : null),
     h("p", { class: "row" }, sparkline(chronological, "Success rate"), h("span", {}, `${attempts.data.length ? Math.round((100 * ok) / attempts.data.length) : 0}% of the last ${attempts.data.length} attempts delivered`)),
+    h("p", { class: "counts", id: "log-counts" }, countsText(ep.stats)),
+    healthAlert(formId, ep) ?? "",
     h("div", { class: "row" },
       h("button", { type: "button", class: "secondary", onclick: () => route() }, "Refresh"),
-      h("button", { type: "button", onclick: async () => {
-        try {
-          const r = await api("POST", `/forms/${formId}/endpoints/${epId}/test`);
-          flash(`Test event ${r.message_id} queued.`);
-          setTimeout(route, 700);
-        } catch (err) {
-          fail(err);
-        }
-      } }, "Send test event")),
-    deliveries.data.length
-      ? h("div", { class: "table-wrap" }, h("table", { id: "deliveries" },
-        h("thead", {}, h("tr", {}, ["Status", "Event", "Attempts", "Last HTTP", "Next / created", ""].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {}, rows.flat())))
-      : h("p", { class: "empty" }, "No deliveries yet — submit the form or send a test event."),
+      act("Send test event", async () => {
+        const r = await api("POST", `/forms/${formId}/endpoints/${epId}/test`);
+        flash(`Test event ${r.message_id} queued.`);
+        setTimeout(route, 700);
+      }, "primary"),
+      act(`Replay all failed (${failed})`, async () => {
+        if (!confirm(`Send all ${failed} failed deliveries to ${ep.url} again?`)) return;
+        const r = await api("POST", `/forms/${formId}/endpoints/${epId}/replay-failed`);
+        flash(`${r.queued} failed deliveries are being sent again.`);
+        // Done once the replayed deliveries have left `pending` (delivered, or failed again).
+        await refreshWhen(async () => (await api("GET", `/forms/${formId}/endpoints/${epId}`)).stats.pending <= ep.stats.pending);
+      }, "secondary", { disabled: failed === 0 || !ep.enabled, id: "replay-failed" }),
+      h("label", { for: "log-status", class: "inline" }, "Show"), status),
+    log,
     edit);
+  await loadLog();
 }
 
 async function route() {
@@ -430,19 +666,28 @@ async function route() {
   $("signin").hidden = true;
   app.hidden = false;
   $("sign-out").hidden = false;
-  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  const hash = location.hash;
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  // `data-ready` names the view once it is drawn (tests and scripts wait for it).
+  delete app.dataset.ready;
   try {
     await loadVocabulary();
-    if (parts[0] === "forms" && parts[2] === "endpoints" && parts[3]) await endpointView(parts[1], parts[3]);
+    if (parts[0] === "forms" && parts[2] === "endpoints" && parts[3]) await endpointView(parts[1], parts[3], parts[4] === "deliveries" ? parts[5] : undefined);
+    else if (parts[0] === "forms" && parts[2] === "submissions" && parts[3]) await submissionView(parts[1], parts[3]);
+    else if (parts[0] === "forms" && parts[2] === "settings") await formSettingsView(parts[1]);
     else if (parts[0] === "forms" && parts[1]) await formView(parts[1]);
     else await formsView();
   } catch (err) {
     fail(err);
+  } finally {
+    if (location.hash === hash) app.dataset.ready = hash || "#/";
   }
 }
 
 window.addEventListener("hashchange", () => {
-  flash("");
+  // A message meant for the view being opened survives the change; any other is cleared.
+  flash(carried?.message ?? "", carried?.kind);
+  carried = null;
   route();
 });
 route();

@@ -48,7 +48,30 @@ for (const s of schemes) {
   $("scheme").append(opt);
 }
 
+/** Headers pasted as JSON: an object (`{"webhook-id": "…"}`), or `[name, value]` pairs as the
+ * dashboard shows an attempt's request. `null` when the text is not JSON. */
+function jsonHeaders(text) {
+  const t = text.trim();
+  if (!/^[[{]/.test(t)) return null;
+  let value;
+  try {
+    value = JSON.parse(t);
+  } catch {
+    return null;
+  }
+  const pairs = Array.isArray(value) ? value.map((p) => (Array.isArray(p) ? p : [p?.name, p?.value])) : Object.entries(value ?? {});
+  const headers = {};
+  for (const [name, v] of pairs) {
+    if (typeof name !== "string" || v === undefined || v === null) continue;
+    const key = name.trim().toLowerCase();
+    headers[key] = key in headers ? `${headers[key]}, ${v}` : String(v);
+  }
+  return headers;
+}
+
 function parseHeaders(text) {
+  const fromJson = jsonHeaders(text);
+  if (fromJson) return fromJson;
   const headers = {};
   for (const line of text.split(/\r?\n/)) {
     const i = line.indexOf(":");
@@ -199,3 +222,28 @@ $("tab-next").addEventListener("click", () => ((framework = "next"), renderSnipp
 $("tab-express").addEventListener("click", () => ((framework = "express"), renderSnippet()));
 $("copy-snippet").addEventListener("click", () => navigator.clipboard?.writeText($("snippet").textContent));
 renderSnippet();
+
+/** `#check=<base64url JSON>` (the dashboard's "Check in playground"): scheme, body, headers and the
+ * time the attempt was signed. The secret is never in it: the page asks for it. */
+function loadFromFragment() {
+  const m = /^#check=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!m) return;
+  let data;
+  try {
+    const bin = atob(m[1].replace(/-/g, "+").replace(/_/g, "/"));
+    data = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+  } catch {
+    show("bad", "Could not read the delivery from the link", "The link is cut short or changed.");
+    return;
+  }
+  if (schemes.some((s) => s.name === data.scheme)) $("scheme").value = data.scheme;
+  $("body").value = typeof data.body === "string" ? data.body : "";
+  const pairs = Array.isArray(data.headers) ? data.headers : Object.entries(data.headers ?? {});
+  $("headers").value = pairs.map(([n, v]) => `${n}: ${v}`).join("\n");
+  if (Number.isInteger(data.now)) $("now").value = String(data.now);
+  renderSnippet();
+  $("canonical").textContent = canonical(current());
+  show("warn", "Delivery loaded from the dashboard", "Enter the endpoint's signing secret, then Verify. \"Now\" is set to the time it was signed.");
+  $("secret").focus();
+}
+loadFromFragment();

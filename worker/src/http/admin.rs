@@ -16,7 +16,8 @@ use crate::protocol::{
     AddEndpoint, ClaimForm, DeleteEndpoint, DeleteForm, GetDelivery, GetEndpoint, GetForm,
     GetSubmission, InitEndpoint, InitForm, ListAttempts, ListDeliveries, ListForms,
     ListSubmissions, MarkNotSpam, PageQuery, PatchEndpoint, PatchForm, PublicKeys, ReleaseForm,
-    RemoveEndpoint, ReplaySubmission, RotateSecret, SendTest, FILE_PATH,
+    RemoveEndpoint, ReplayFailed, ReplaySubmission, ResendDelivery, RetryDelivery, RotateSecret,
+    SendTest, SubmissionFilter, FILE_PATH,
 };
 use crate::rpc;
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
@@ -177,6 +178,45 @@ fn page_query(req: &Request) -> ApiResult<(PageQuery, std::collections::HashMap<
     Ok((PageQuery { limit, cursor }, query))
 }
 
+/// `spam`, `q`, `since` and `until` of a submission list or export; the times are RFC 3339
+/// (a date alone is midnight UTC) or Unix milliseconds.
+fn submission_query(
+    query: &std::collections::HashMap<String, String>,
+) -> ApiResult<(Option<bool>, SubmissionFilter)> {
+    let spam = match query.get("spam").map(String::as_str) {
+        None | Some("") => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => return Err(ApiError::field("spam", "must be true or false")),
+    };
+    let time = |name: &str| -> ApiResult<Option<i64>> {
+        match query.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .or_else(|| formhook::time::parse_rfc3339_millis(v))
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        name,
+                        "must be an RFC 3339 time, a date or Unix milliseconds",
+                    )
+                }),
+        }
+    };
+    let q = query.get("q").map(|q| q.trim().to_string());
+    if q.as_ref().is_some_and(|q| q.len() > 200) {
+        return Err(ApiError::field("q", "must be at most 200 bytes"));
+    }
+    let filter = SubmissionFilter {
+        q: q.filter(|q| !q.is_empty()),
+        since_ms: time("since")?,
+        until_ms: time("until")?,
+    };
+    Ok((spam, filter))
+}
+
 /// The body of `rotate-secret`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -218,6 +258,12 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response
         (Method::Post, ["forms", f, "endpoints"]) => create_endpoint(&mut req, env, ctx, f).await,
         (m, ["forms", f, "endpoints", e, rest @ ..]) => {
             endpoint_route(&mut req, env, ctx, m, f, e, rest).await
+        }
+        (Method::Get, ["forms", f, "submissions.csv"]) => {
+            let (_, query) = page_query(&req)?;
+            let (spam, filter) = submission_query(&query)?;
+            form_stub(env, f)?;
+            crate::http::export::submissions_csv(env, f, spam, filter).await
         }
         (m, ["forms", f, "submissions", rest @ ..]) => {
             submission_route(&mut req, env, ctx, m, f, rest).await
@@ -283,11 +329,27 @@ async fn endpoint_route(
                     ApiError::field("status", "must be pending, delivered, failed or skipped")
                 })?),
             };
-            json(
-                200,
-                &rpc::call(&stub, &ListDeliveries { page, status }).await?,
-            )
+            let submission_id = query.get("submission_id").cloned();
+            let call = ListDeliveries {
+                page,
+                status,
+                submission_id,
+            };
+            json(200, &rpc::call(&stub, &call).await?)
         }
+        (Method::Post, ["deliveries", d, "retry"]) => {
+            let call = RetryDelivery {
+                id: (*d).to_string(),
+            };
+            json(200, &rpc::call(&stub, &call).await?)
+        }
+        (Method::Post, ["deliveries", d, "resend"]) => {
+            let call = ResendDelivery {
+                id: (*d).to_string(),
+            };
+            json(200, &rpc::call(&stub, &call).await?)
+        }
+        (Method::Post, ["replay-failed"]) => json(200, &rpc::call(&stub, &ReplayFailed {}).await?),
         (Method::Get, ["deliveries", d]) => json(
             200,
             &rpc::call(
@@ -302,9 +364,13 @@ async fn endpoint_route(
             let (page, _) = page_query(req)?;
             json(200, &rpc::call(&stub, &ListAttempts { page }).await?)
         }
-        (_, [] | ["enable" | "disable" | "rotate-secret" | "test" | "deliveries" | "attempts"]) => {
-            Err(ApiError::method_not_allowed())
-        }
+        (
+            _,
+            []
+            | ["enable" | "disable" | "rotate-secret" | "test" | "deliveries" | "attempts"
+            | "replay-failed"]
+            | ["deliveries", _, "retry" | "resend"],
+        ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::new(404, "not_found", "no such API route")),
     }
 }
@@ -321,16 +387,12 @@ async fn submission_route(
     match (method, rest) {
         (Method::Get, []) => {
             let (page, query) = page_query(req)?;
-            let spam = match query.get("spam").map(String::as_str) {
-                None => None,
-                Some("true") => Some(true),
-                Some("false") => Some(false),
-                Some(_) => return Err(ApiError::field("spam", "must be true or false")),
-            };
-            json(
-                200,
-                &rpc::call(&stub, &ListSubmissions { page, spam }).await?,
-            )
+            let (spam, filter) = submission_query(&query)?;
+            if query.get("format").map(String::as_str) == Some("csv") {
+                return crate::http::export::submissions_csv(env, form_id, spam, filter).await;
+            }
+            let call = ListSubmissions { page, spam, filter };
+            json(200, &rpc::call(&stub, &call).await?)
         }
         (Method::Post, [s, "not-spam"]) => json(
             200,

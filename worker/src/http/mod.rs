@@ -2,5 +2,6 @@
 
 pub mod admin;
 pub mod body;
+pub mod export;
 pub mod ingest;
 pub mod pages;

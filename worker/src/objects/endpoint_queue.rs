@@ -5,8 +5,13 @@
 //! result does to the delivery and the endpoint (`EndpointHealth::after_attempt`), rotation
 //! (`SecretSet`).
 
-use std::cell::Cell;
-use std::collections::VecDeque;
+/// Retry now, resend, replay all failed.
+mod actions;
+/// The request each attempt sent; the newest failure.
+mod requests;
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 
 use formhook::delivery::health::AttemptFacts;
@@ -29,7 +34,8 @@ use crate::platform::{new_hmac_secret, new_id, new_signing_key, now_ms, now_u64,
 use crate::protocol::{
     Call, DeleteEndpoint, Done, EndpointDisabled, EndpointRecovered, Enqueue, Enqueued, Event,
     GetDelivery, GetEndpoint, InitEndpoint, Job, ListAttempts, ListDeliveries, PageQuery,
-    PatchEndpoint, PublicKeys, RecoverEndpoint, RotateSecret, SendTest,
+    PatchEndpoint, PublicKeys, RecoverEndpoint, ReplayFailed, ResendDelivery, RetryDelivery,
+    RotateSecret, SendTest,
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::EndpointSettings;
@@ -49,7 +55,7 @@ const IN_FLIGHT_GRACE_MS: u64 = 5_000;
 /// number of subrequests).
 const MAX_ATTEMPTS_PER_RUN: usize = 400;
 
-const SCHEMA: [&str; 5] = [
+const SCHEMA: [&str; 7] = [
     KV_TABLE,
     "CREATE TABLE IF NOT EXISTS deliveries(id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE,
        message_id TEXT NOT NULL, event_type TEXT NOT NULL, submission_id TEXT,
@@ -62,6 +68,8 @@ const SCHEMA: [&str; 5] = [
        status INTEGER, outcome TEXT NOT NULL, latency_ms INTEGER NOT NULL,
        response_excerpt TEXT NOT NULL, error TEXT, next_attempt_ms INTEGER)",
     "CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts(delivery_id)",
+    requests::SCHEMA,
+    requests::FAILURES_INDEX,
 ];
 
 #[derive(Deserialize, Clone)]
@@ -139,6 +147,7 @@ impl AttemptRow {
             response_excerpt: self.response_excerpt,
             error: self.error,
             next_attempt_at: self.next_attempt_ms.map(iso),
+            request: None,
         }
     }
 }
@@ -173,6 +182,9 @@ pub struct EndpointQueue {
     /// The alarm time this instance set and that has not fired yet, so bursts of enqueues do not
     /// each read and write the alarm.
     armed_at: Cell<Option<i64>>,
+    /// Deliveries with an attempt on the wire in this instance (an instance that restarted has
+    /// none), so a manual retry never sends a second copy alongside.
+    in_flight: RefCell<HashSet<String>>,
 }
 
 impl DurableObject for EndpointQueue {
@@ -183,6 +195,7 @@ impl DurableObject for EndpointQueue {
             env,
             db,
             armed_at: Cell::new(None),
+            in_flight: RefCell::new(HashSet::new()),
         }
     }
 
@@ -217,6 +230,9 @@ impl EndpointQueue {
             ListAttempts::PATH => reply(self.list_attempts(read(req).await?)),
             RecoverEndpoint::PATH => reply(self.recover(read(req).await?).await),
             PublicKeys::PATH => reply(self.public_keys(read(req).await?)),
+            RetryDelivery::PATH => reply(self.retry_now(read(req).await?).await),
+            ResendDelivery::PATH => reply(self.resend(read(req).await?).await),
+            ReplayFailed::PATH => reply(self.replay_failed(read(req).await?).await),
             _ => Err(ApiError::no_route()),
         }
     }
@@ -241,8 +257,14 @@ impl EndpointQueue {
             delivered: count(DeliveryStatus::Delivered),
             failed: count(DeliveryStatus::Failed),
             skipped: count(DeliveryStatus::Skipped),
+            retrying: self.db.count(
+                "SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending' AND attempts > 0",
+                vec![],
+            )?,
         };
-        Ok(EndpointView::of(settings, stats, now_u64()))
+        let mut view = EndpointView::of(settings, stats, now_u64());
+        view.last_failure = self.last_failure()?;
+        Ok(view)
     }
 
     fn init(&self, call: InitEndpoint) -> ApiResult<EndpointView> {
@@ -517,6 +539,9 @@ impl EndpointQueue {
         let Some(mut settings) = self.db.load_settings::<EndpointSettings>()? else {
             return Ok(());
         };
+        // Alarm runs never overlap: whatever an earlier run left marked (it failed midway) is
+        // no longer on the wire.
+        self.in_flight.borrow_mut().clear();
         // Up to PARALLEL attempts in flight; as each ends it is recorded and the next due one
         // starts, so one slow answer does not hold the others back.
         let mut in_flight = FuturesUnordered::new();
@@ -561,19 +586,23 @@ impl EndpointQueue {
                 )?;
                 let snap = Rc::clone(&snapshot);
                 let guard = guard.clone();
+                let headers = attempt_headers(&Attempt {
+                    scheme: snap.scheme,
+                    keys: &snap.keys,
+                    message_id: &row.message_id,
+                    event_type: &row.event_type,
+                    attempt_id: &attempt_id,
+                    attempt,
+                    timestamp: i64::try_from(started / 1000).unwrap_or(0),
+                    payload: &row.payload,
+                    custom: &snap.headers,
+                    user_agent: USER_AGENT,
+                });
+                if let (Ok(()), Ok(headers)) = (&guard, &headers) {
+                    self.keep_request(&attempt_id, &row.id, &snap.url, headers)?;
+                }
+                self.in_flight.borrow_mut().insert(row.id.clone());
                 in_flight.push(async move {
-                    let headers = attempt_headers(&Attempt {
-                        scheme: snap.scheme,
-                        keys: &snap.keys,
-                        message_id: &row.message_id,
-                        event_type: &row.event_type,
-                        attempt_id: &attempt_id,
-                        attempt,
-                        timestamp: i64::try_from(started / 1000).unwrap_or(0),
-                        payload: &row.payload,
-                        custom: &snap.headers,
-                        user_agent: USER_AGENT,
-                    });
                     let received = match (guard, headers) {
                         (Err(message), _) => {
                             Received::failure(AttemptResult::NetworkError, message)
@@ -592,6 +621,7 @@ impl EndpointQueue {
             let Some((row, attempt, attempt_id, started, received)) = in_flight.next().await else {
                 break;
             };
+            self.in_flight.borrow_mut().remove(&row.id);
             let was_enabled = settings.health.enabled;
             self.record(&mut settings, &row, attempt, &attempt_id, started, received)
                 .await?;
@@ -730,15 +760,18 @@ impl EndpointQueue {
         self.settings()?;
         let PageQuery { limit, cursor } = call.page;
         let status = call.status.map(DeliveryStatus::as_str);
+        let submission = call.submission_id.as_deref();
         let rows: Vec<DeliveryRow> = self.db.rows(
             &format!(
                 "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id < ? AND (? IS NULL OR status = ?)
-                 ORDER BY id DESC LIMIT ?"
+                 AND (? IS NULL OR submission_id = ?) ORDER BY id DESC LIMIT ?"
             ),
             vec![
                 cursor.unwrap_or_else(|| "~".into()).into(),
                 status.into(),
                 status.into(),
+                submission.into(),
+                submission.into(),
                 (i64::from(limit) + 1).into(),
             ],
         )?;
@@ -764,7 +797,8 @@ impl EndpointQueue {
             delivery: row.view(),
             // The payload is the core's JSON, so UTF-8; shown as text.
             payload: String::from_utf8(row.payload).map_err(ApiError::internal)?,
-            attempt_log: attempts.into_iter().map(AttemptRow::view).collect(),
+            attempt_log: self
+                .with_requests(attempts.into_iter().map(AttemptRow::view).collect())?,
         })
     }
 

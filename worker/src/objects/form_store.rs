@@ -24,7 +24,7 @@ use crate::protocol::{
     AddEndpoint, Call, DeleteForm, DisabledEvent, Done, EndpointDisabled, Enqueue, Event,
     FormDeleted, FormRecovered, GetForm, GetSubmission, IngestAnswer, IngestRequest, InitForm, Job,
     ListSubmissions, MarkNotSpam, PageQuery, PatchForm, RecoverForm, RemoveEndpoint,
-    ReplaySubmission, SubmissionEvent, FILE_PATH, INGEST_PATH,
+    ReplaySubmission, SubmissionColumns, SubmissionEvent, SubmissionFilter, FILE_PATH, INGEST_PATH,
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::FormSettings;
@@ -134,6 +134,42 @@ struct NextRow {
     next: Option<i64>,
 }
 
+/// The SQL conditions (each starting with ` AND`) and their bindings that select the
+/// submissions of a list: spam or not, received in a time window, holding a text in a field
+/// value (at any depth of a JSON body) or a file name.
+fn submission_filter(
+    spam: Option<bool>,
+    filter: &SubmissionFilter,
+) -> (String, Vec<worker::SqlStorageValue>) {
+    let mut sql = String::new();
+    let mut bindings = Vec::new();
+    match spam {
+        None => {}
+        Some(true) => sql.push_str(" AND spam != 0"),
+        Some(false) => sql.push_str(" AND spam = 0"),
+    }
+    if let Some(since) = filter.since_ms {
+        sql.push_str(" AND created_ms >= ?");
+        bindings.push(since.into());
+    }
+    if let Some(until) = filter.until_ms {
+        sql.push_str(" AND created_ms < ?");
+        bindings.push(until.into());
+    }
+    if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+        // instr, not LIKE: the text is matched as typed, `%` and `_` included.
+        sql.push_str(
+            " AND (EXISTS (SELECT 1 FROM json_tree(submissions.data) AS t
+                 WHERE t.atom IS NOT NULL AND instr(lower(t.atom), lower(?)) > 0)
+               OR EXISTS (SELECT 1 FROM json_each(submissions.files) AS f
+                 WHERE instr(lower(json_extract(f.value, '$.filename')), lower(?)) > 0))",
+        );
+        bindings.push(q.into());
+        bindings.push(q.into());
+    }
+    (sql, bindings)
+}
+
 /// A form-wide limit as the API's error, with `Retry-After` for the rate ceiling.
 fn limit_error(limit: FormLimit) -> ApiError {
     let mut err = ApiError::new(limit.status(), limit.code(), limit.message());
@@ -205,6 +241,7 @@ impl FormStore {
             AddEndpoint::PATH => reply(self.add_endpoint(read(req).await?)),
             RemoveEndpoint::PATH => reply(self.remove_endpoint(read(req).await?)),
             ListSubmissions::PATH => reply(self.list_submissions(read(req).await?)),
+            SubmissionColumns::PATH => reply(self.submission_columns(read(req).await?)),
             MarkNotSpam::PATH => reply(self.mark_not_spam(read(req).await?).await),
             GetSubmission::PATH => reply(self.get_submission(read(req).await?)),
             ReplaySubmission::PATH => reply(self.replay(read(req).await?).await),
@@ -526,15 +563,13 @@ impl FormStore {
     fn list_submissions(&self, call: ListSubmissions) -> ApiResult<Page<SubmissionView>> {
         let form_id = self.settings()?.id;
         let PageQuery { limit, cursor } = call.page;
-        let filter = match call.spam {
-            None => "",
-            Some(true) => " AND spam != 0",
-            Some(false) => " AND spam = 0",
-        };
+        let (filter, mut bindings) = submission_filter(call.spam, &call.filter);
+        // "~" sorts after every id: no cursor means from the newest.
+        bindings.insert(0, cursor.unwrap_or_else(|| "~".into()).into());
+        bindings.push((i64::from(limit) + 1).into());
         let rows: Vec<SubmissionRow> = self.db.rows(
             &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id < ?{filter} ORDER BY id DESC LIMIT ?"),
-            // "~" sorts after every id: no cursor means from the newest.
-            vec![cursor.unwrap_or_else(|| "~".into()).into(), (i64::from(limit) + 1).into()],
+            bindings,
         )?;
         let more = rows.len() > limit as usize;
         let data = rows
@@ -548,6 +583,24 @@ impl FormStore {
             None
         };
         Ok(Page { data, next_cursor })
+    }
+
+    /// Field names of the selected submissions, first seen first (by time, then field order).
+    fn submission_columns(&self, call: SubmissionColumns) -> ApiResult<Vec<String>> {
+        self.settings()?;
+        #[derive(Deserialize)]
+        struct NameRow {
+            name: String,
+        }
+        let (filter, bindings) = submission_filter(call.spam, &call.filter);
+        let rows: Vec<NameRow> = self.db.rows(
+            &format!(
+                "SELECT j.key AS name FROM submissions, json_each(submissions.data) AS j
+                 WHERE 1{filter} GROUP BY j.key ORDER BY MIN(submissions.created_ms), MIN(j.id)"
+            ),
+            bindings,
+        )?;
+        Ok(rows.into_iter().map(|r| r.name).collect())
     }
 
     fn get_submission(&self, call: GetSubmission) -> ApiResult<SubmissionView> {
