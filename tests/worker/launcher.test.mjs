@@ -180,7 +180,7 @@ const groupMembers = (pgid) => {
 };
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  test(`${signal} (Ctrl-C / a service manager) stops wrangler and workerd, prints one line, exits 0`, async () => {
+  test(`${signal} (${signal === "SIGINT" ? "Ctrl-C" : "a service manager"}) stops wrangler and workerd, prints one line, exits 0`, async () => {
     const dir = mkdtempSync(join(tmpdir(), "formhook-launch-"));
     const port = await freePort();
     const run = await launch({ PORT: String(port), ADMIN_TOKEN: randomBytes(16).toString("hex"), FORMHOOK_DATA: dir });
