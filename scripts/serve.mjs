@@ -9,7 +9,7 @@
 // was killed hard is found and stopped by the next start on the same directory.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -97,6 +97,37 @@ export async function stopStaleWorker(dataDir) {
   signal("SIGKILL");
   for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   return pid;
+}
+
+/** Live (not zombie) processes of process group `pgid`, from /proc. */
+function groupMembers(pgid) {
+  const members = [];
+  let entries = [];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return members;
+  }
+  for (const pid of entries) {
+    try {
+      // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === pgid && state !== "Z" && state !== "X") members.push(Number(pid));
+    } catch {}
+  }
+  return members;
+}
+
+/** SIGKILLs what is left of process group `pgid` and waits (up to 10 s) until none of it runs. */
+async function reapGroup(pgid) {
+  for (let i = 0; i < 100; i++) {
+    if (groupMembers(pgid).length === 0) return;
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Writes the worker's variables as an env file only the owner can read. */
@@ -207,6 +238,8 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
       const done = await Promise.race([exited, new Promise((r) => setTimeout(() => r("timeout"), 5000))]);
       if (done === "timeout") killGroup("SIGKILL");
       await exited;
+      // Whatever of the group outlived wrangler (workerd) goes too, before this resolves.
+      await reapGroup(child.pid);
     },
     async kill9() {
       killGroup("SIGKILL");
@@ -253,13 +286,22 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   client IP      ${trustClientIp ? "CF-Connecting-IP trusted (FORMHOOK_TRUST_CLIENT_IP=1)" : "not trusted: every local client counts as one (FORMHOOK_TRUST_CLIENT_IP=1 trusts CF-Connecting-IP)"}
   data           ${persistDir}
 Ctrl-C stops it.`);
+  // Ctrl-C (SIGINT to the terminal's foreground group: this process, not wrangler, which runs
+  // in its own group) and SIGTERM stop wrangler and workerd, say so in one line and exit 0.
+  // wrangler exiting on its own is a crash: its last output explains it.
+  let stopping = false;
   const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
     await worker.stop();
+    console.log("formhook stopped");
     process.exit(0);
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
   const { code, signal } = await worker.exited;
-  console.error(`wrangler exited (${signal ?? code})\n${worker.output().slice(-2000)}`);
-  process.exit(1);
+  if (!stopping) {
+    console.error(`wrangler exited (${signal ?? code})\n${worker.output().slice(-2000)}`);
+    process.exit(1);
+  }
 }

@@ -14,7 +14,8 @@
 //! - Per-client submission limits and the `Retry-After` they imply ([`rate`]); per-form
 //!   ceilings across clients and storage quotas ([`quota`]).
 //! - Ingest decisions: allowed origins, JSON or redirect answers, the honeypot, spam reasons,
-//!   delivery loops ([`ingest`]); captcha verdicts from Turnstile, hCaptcha and reCAPTCHA
+//!   delivery loops ([`ingest`]); duplicate posts (a double-click) within a window
+//!   ([`duplicate`]); captcha verdicts from Turnstile, hCaptcha and reCAPTCHA
 //!   siteverify answers ([`captcha`]).
 //! - The SSRF guard for endpoint URLs: private addresses and internal names refused, with an
 //!   allowlist ([`destination`]).
@@ -29,6 +30,7 @@ extern crate alloc;
 pub mod captcha;
 pub mod delivery;
 pub mod destination;
+pub mod duplicate;
 #[cfg(feature = "ed25519")]
 pub mod ed25519;
 pub mod encoding;

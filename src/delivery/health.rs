@@ -26,7 +26,8 @@ pub enum DeliveryStatus {
     Delivered,
     /// No more attempts: the schedule ran out, or the receiver answered 410.
     Failed,
-    /// Never sent: the endpoint was disabled when the event arrived.
+    /// Not sent (any more): the endpoint was disabled when the event arrived, or a replay of the
+    /// event superseded it (see [`replay`](super::replay)).
     Skipped,
 }
 

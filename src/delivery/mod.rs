@@ -5,6 +5,8 @@
 //!   (derived from the schemes, so a new scheme reserves its headers by existing).
 //! - [`health`]: an endpoint's health (enabled, failing since, why disabled) and the status a
 //!   delivery takes after each attempt, from the retry policy's [`Decision`](crate::retry::Decision).
+//! - [`replay`]: a replay supersedes a pending delivery of the same event (one delivery, not
+//!   two), and what a superseded delivery's in-flight attempt may still change.
 //! - [`secrets`]: an endpoint's signing secrets, rotation with a grace period, the live set at
 //!   `now`.
 //!
@@ -12,6 +14,7 @@
 
 pub mod headers;
 pub mod health;
+pub mod replay;
 pub mod secrets;
 
 pub use headers::{

@@ -36,10 +36,13 @@ async function launch(env) {
     await new Promise((r) => child.once("exit", r));
   };
   const kill9 = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
   };
-  return { out: () => out, stop, kill9, pid: child.pid };
+  // "close": the exit status once stdout and stderr are read to their end.
+  const exited = new Promise((r) => child.once("close", (code, signal) => r([code, signal])));
+  return { out: () => out, stop, kill9, exited, pid: child.pid };
 }
 
 const workerdFor = (dir) => {
@@ -162,3 +165,45 @@ test("a launcher killed with SIGKILL leaves a worker behind; the next launch sto
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Live (not zombie) processes of a process group, from /proc.
+const groupMembers = (pgid) => {
+  const members = [];
+  for (const pid of execFileSync("ls", ["/proc"], { encoding: "utf8" }).split("\n").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === pgid && state !== "Z" && state !== "X") members.push(pid);
+    } catch {}
+  }
+  return members;
+};
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  test(`${signal} (${signal === "SIGINT" ? "Ctrl-C" : "a service manager"}) stops wrangler and workerd, prints one line, exits 0`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "formhook-launch-"));
+    const port = await freePort();
+    const run = await launch({ PORT: String(port), ADMIN_TOKEN: randomBytes(16).toString("hex"), FORMHOOK_DATA: dir });
+    try {
+      // The pid file names wrangler, the leader of the group that workerd runs in too.
+      const pgid = Number(readFileSync(join(dir, "formhook-worker.pid"), "utf8").trim());
+      assert.ok(groupMembers(pgid).length >= 2, "wrangler and workerd run in the worker's group");
+      const before = run.out().length;
+      process.kill(run.pid, signal);
+      const [code, exitSignal] = await run.exited;
+      assert.equal(exitSignal, null, `killed by ${exitSignal}:\n${run.out()}`);
+      assert.equal(code, 0, run.out());
+      assert.equal(run.out().slice(before).trim(), "formhook stopped");
+      assert.deepEqual(groupMembers(pgid), [], "nothing of the worker's process group is left");
+      assert.equal(workerdFor(dir), "", "no wrangler or workerd left running");
+    } finally {
+      await run.kill9();
+      for (const pid of workerdFor(dir).split("\n").filter(Boolean)) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {}
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

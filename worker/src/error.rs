@@ -18,6 +18,10 @@ pub struct ApiError {
     /// A captcha provider's error codes (and ours), where the error is a captcha refusal.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub error_codes: Vec<String>,
+    /// The limit a `413` or `429` refers to (bytes, or submissions per minute), so a page can
+    /// say it in plain words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }
 
 /// A handler's outcome.
@@ -32,7 +36,14 @@ impl ApiError {
             message: message.into(),
             retry_after_secs: None,
             error_codes: Vec::new(),
+            limit: None,
         }
+    }
+
+    /// The error with the limit it refers to (see [`ApiError::limit`]).
+    pub fn with_limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
     }
 
     /// A 422 naming the field at fault.
@@ -94,6 +105,7 @@ impl From<formhook::captcha::Refusal> for ApiError {
             message: refusal.message,
             retry_after_secs: refusal.retry_after_secs,
             error_codes: refusal.error_codes,
+            limit: None,
         }
     }
 }

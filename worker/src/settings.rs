@@ -32,6 +32,10 @@ fn default_max_submissions_per_minute() -> u32 {
     DEFAULT_MAX_SUBMISSIONS_PER_MINUTE
 }
 
+fn default_duplicate_window_seconds() -> u32 {
+    formhook::duplicate::DEFAULT_WINDOW_SECONDS
+}
+
 fn default_storage_quota_bytes() -> u64 {
     DEFAULT_STORAGE_QUOTA_BYTES
 }
@@ -89,6 +93,11 @@ pub struct FormSettings {
     /// The captcha check, when the form has one (absent in settings stored before it existed).
     #[serde(default)]
     pub captcha: Option<CaptchaSettings>,
+    /// Seconds within which the same post from the same client (a double-click) is stored once
+    /// and answered with the first one's result; 0 is off. (Forms stored before this setting
+    /// existed get the default.)
+    #[serde(default = "default_duplicate_window_seconds")]
+    pub duplicate_window_seconds: u32,
 }
 
 /// A captcha provider's secret key: stored, sent to siteverify, never shown or logged.
@@ -357,6 +366,12 @@ pub struct FormFields {
     #[schemars(with = "Option<CaptchaFields>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub captcha: Option<Option<CaptchaFields>>,
+    /// Seconds within which the same post (same fields and files) from the same client, such
+    /// as a double-click on submit, is stored once and answered with the first one's result;
+    /// 0 = off (default 10, at most 3600).
+    #[schemars(range(max = 3600))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_window_seconds: Option<u32>,
 }
 
 fn text(field: &str, value: String, max: usize) -> ApiResult<String> {
@@ -415,6 +430,7 @@ impl FormSettings {
             charset: None,
             created_ms: now_ms,
             captcha: None,
+            duplicate_window_seconds: formhook::duplicate::DEFAULT_WINDOW_SECONDS,
         };
         form.apply(fields)?;
         Ok(form)
@@ -491,6 +507,14 @@ impl FormSettings {
                 None => None,
                 Some(fields) => Some(CaptchaSettings::merge(self.captcha.as_ref(), fields)?),
             };
+        }
+        if let Some(window) = fields.duplicate_window_seconds {
+            within(
+                "duplicate_window_seconds",
+                u64::from(window),
+                (0, u64::from(formhook::duplicate::MAX_WINDOW_SECONDS)),
+            )?;
+            self.duplicate_window_seconds = window;
         }
         Ok(())
     }

@@ -24,6 +24,7 @@ pub fn too_large(limit: u64) -> ApiError {
         "body_too_large",
         format!("request body is larger than allowed ({limit} bytes)"),
     )
+    .with_limit(limit)
 }
 
 /// Reads the body, refusing it with `413 body_too_large` as soon as it is known to pass

@@ -59,7 +59,13 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context, form_id: &str) -
         )),
     };
     match result {
-        Ok(answer) => accepted(&answer, json_mode, form_id, origin.as_deref()),
+        Ok(answer) => accepted(
+            &answer,
+            json_mode,
+            form_id,
+            origin.as_deref(),
+            referer.as_deref(),
+        ),
         Err(err) => {
             emit(&LogLine::Refused {
                 route: "ingest",
@@ -155,11 +161,15 @@ async fn body_limit(env: &Env, form_id: &str) -> ApiResult<u64> {
     Ok(limit)
 }
 
+/// The answer to a stored post: `201` JSON for scripts; for an HTML post a `303` to the form's
+/// redirect URL, or to the built-in thank-you page with the page the form was posted from
+/// (`referer`, an http(s) URL) as `back`, its "Back to the form" link.
 fn accepted(
     answer: &IngestAnswer,
     json_mode: bool,
     form_id: &str,
     origin: Option<&str>,
+    referer: Option<&str>,
 ) -> Result<Response> {
     let mut resp = if json_mode {
         Response::from_json(&Accepted {
@@ -169,10 +179,17 @@ fn accepted(
         })?
         .with_status(201)
     } else {
-        let location = answer
-            .redirect_url
-            .clone()
-            .unwrap_or_else(|| format!("/thanks?form={form_id}"));
+        let location = match &answer.redirect_url {
+            Some(url) => url.clone(),
+            None => {
+                let mut thanks = worker::Url::parse("http://formhook.invalid/thanks")?;
+                thanks.query_pairs_mut().append_pair("form", form_id);
+                if let Some(back) = referer.and_then(pages::back_url) {
+                    thanks.query_pairs_mut().append_pair("back", back);
+                }
+                format!("/thanks?{}", thanks.query().unwrap_or_default())
+            }
+        };
         let mut resp = Response::empty()?.with_status(303);
         resp.headers_mut().set("location", &location)?;
         resp

@@ -15,6 +15,7 @@ use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 
 use formhook::delivery::health::AttemptFacts;
+use formhook::delivery::replay::{replay_supersedes, status_after_attempt, SUPERSEDED_BY};
 use formhook::delivery::secrets::{DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS};
 use formhook::delivery::{
     attempt_headers, Attempt, DeliveryStatus, SecretKind, SecretSet, SigningSecret,
@@ -156,6 +157,17 @@ impl AttemptRow {
 struct StatusCount {
     status: DeliveryStatus,
     n: u64,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    #[allow(dead_code)]
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct StatusRow {
+    status: DeliveryStatus,
 }
 
 #[derive(Deserialize)]
@@ -417,7 +429,8 @@ impl EndpointQueue {
     }
 
     /// Stores one delivery with its payload bytes in this endpoint's shape; `false` when the job
-    /// was stored before.
+    /// was stored before. A replay supersedes the event's pending deliveries (see the core's
+    /// `delivery::replay`): the receiver gets the replay, not the replay and then a retry.
     fn insert_delivery(&self, settings: &EndpointSettings, job: &Job) -> ApiResult<bool> {
         let now = now_ms();
         let status = settings.health.new_delivery_status();
@@ -428,7 +441,6 @@ impl EndpointQueue {
         let payload = job.event.payload(&job.message_id, settings.payload_shape);
         #[derive(Deserialize)]
         struct Inserted {
-            #[allow(dead_code)]
             id: String,
         }
         // RETURNING answers only for a row actually inserted: a job seen before returns nothing.
@@ -450,6 +462,21 @@ impl EndpointQueue {
                 i64::from(job.replay).into(),
             ],
         )?;
+        if let Some(replay) = inserted.as_ref().filter(|_| job.replay) {
+            if replay_supersedes(status, DeliveryStatus::Pending) {
+                self.db.exec(
+                    "UPDATE deliveries SET status = ?, next_attempt_ms = NULL, last_error = ?
+                     WHERE message_id = ? AND status = ? AND id != ?",
+                    vec![
+                        DeliveryStatus::Skipped.as_str().into(),
+                        format!("{SUPERSEDED_BY} {}", replay.id).into(),
+                        job.message_id.as_str().into(),
+                        DeliveryStatus::Pending.as_str().into(),
+                        replay.id.as_str().into(),
+                    ],
+                )?;
+            }
+        }
         Ok(inserted.is_some() && status == DeliveryStatus::Pending)
     }
 
@@ -568,15 +595,15 @@ impl EndpointQueue {
                     queue.extend(self.due_rows()?);
                 }
                 let Some(row) = queue.pop_front() else { break };
-                started_count += 1;
                 let attempt = row.attempts.saturating_add(1);
                 let attempt_id = new_id("att")?;
                 let started = now_u64();
                 // Count the attempt before sending: if the process dies mid-request the
-                // delivery is retried after its deadline, never forgotten.
-                self.db.exec(
+                // delivery is retried after its deadline, never forgotten. A row no longer
+                // pending (a replay superseded it while it waited in `queue`) is not sent.
+                let claimed: Option<IdOnly> = self.db.row(
                     "UPDATE deliveries SET attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?),
-                       next_attempt_ms = ? WHERE id = ?",
+                       next_attempt_ms = ? WHERE id = ? AND status = 'pending' RETURNING id",
                     vec![
                         i64::from(attempt).into(),
                         int(started),
@@ -584,6 +611,10 @@ impl EndpointQueue {
                         row.id.as_str().into(),
                     ],
                 )?;
+                if claimed.is_none() {
+                    continue;
+                }
+                started_count += 1;
                 let snap = Rc::clone(&snapshot);
                 let guard = guard.clone();
                 let headers = attempt_headers(&Attempt {
@@ -667,7 +698,19 @@ impl EndpointQueue {
             settings
                 .health
                 .after_attempt(&settings.retry_schedule, &settings.policy(), &facts);
-        let next = verdict.next_attempt_ms.map(int);
+        // A replay may have superseded the delivery while this attempt was in flight.
+        let stored = self
+            .db
+            .row::<StatusRow>(
+                "SELECT status FROM deliveries WHERE id = ?",
+                vec![row.id.as_str().into()],
+            )?
+            .map_or(DeliveryStatus::Pending, |r| r.status);
+        let status = status_after_attempt(stored, verdict.status);
+        let next = verdict
+            .next_attempt_ms
+            .filter(|_| status == DeliveryStatus::Pending)
+            .map(int);
         self.db.exec(
             &format!(
                 "INSERT INTO attempts({ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -686,16 +729,27 @@ impl EndpointQueue {
                 next.clone().into(),
             ],
         )?;
-        self.db.exec(
-            "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ? WHERE id = ?",
-            vec![
-                verdict.status.as_str().into(),
-                next.into(),
-                received.status.map(i64::from).into(),
-                received.error.clone().into(),
-                row.id.as_str().into(),
-            ],
-        )?;
+        if stored == DeliveryStatus::Skipped && status == DeliveryStatus::Skipped {
+            // Superseded and not delivered: it stays closed, and says by which replay.
+            self.db.exec(
+                "UPDATE deliveries SET last_status = ? WHERE id = ?",
+                vec![
+                    received.status.map(i64::from).into(),
+                    row.id.as_str().into(),
+                ],
+            )?;
+        } else {
+            self.db.exec(
+                "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ? WHERE id = ?",
+                vec![
+                    status.as_str().into(),
+                    next.into(),
+                    received.status.map(i64::from).into(),
+                    received.error.clone().into(),
+                    row.id.as_str().into(),
+                ],
+            )?;
+        }
         if verdict.status != DeliveryStatus::Delivered {
             emit(&LogLine::AttemptFailed {
                 endpoint_id: &settings.id,

@@ -9,6 +9,7 @@
 use std::cell::{Cell, RefCell};
 
 use formhook::captcha::Decision;
+use formhook::duplicate;
 use formhook::form::{parse, Limits};
 use formhook::ingest::{origin_allowed, take_honeypot, SpamReason};
 use formhook::quota::{check_storage, FormCeiling, FormLimit};
@@ -64,7 +65,7 @@ fn spam_reason(code: i64) -> Option<SpamReason> {
     }
 }
 
-const SCHEMA: [&str; 5] = [
+const SCHEMA: [&str; 6] = [
     KV_TABLE,
     "CREATE TABLE IF NOT EXISTS endpoints(id TEXT PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS submissions(id TEXT PRIMARY KEY, message_id TEXT NOT NULL,
@@ -75,6 +76,10 @@ const SCHEMA: [&str; 5] = [
     "CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY AUTOINCREMENT,
        endpoint_id TEXT NOT NULL, item TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
        next_ms INTEGER NOT NULL)",
+    // Recent posts by their duplicate fingerprint (see the core's `duplicate`), each kept for
+    // the form's `duplicate_window_seconds`, pruned by the alarm.
+    "CREATE TABLE IF NOT EXISTS recent_posts(fingerprint TEXT PRIMARY KEY,
+       submission_id TEXT NOT NULL, spam INTEGER NOT NULL, first_ms INTEGER NOT NULL)",
 ];
 
 /// What an outbox row hands on: a stored submission (read when handed on, so the row stays
@@ -170,6 +175,14 @@ fn submission_filter(
     (sql, bindings)
 }
 
+#[derive(Deserialize)]
+struct RecentPost {
+    fingerprint: String,
+    submission_id: String,
+    spam: i64,
+    first_ms: i64,
+}
+
 /// A form-wide limit as the API's error, with `Retry-After` for the rate ceiling.
 fn limit_error(limit: FormLimit) -> ApiError {
     let mut err = ApiError::new(limit.status(), limit.code(), limit.message());
@@ -196,6 +209,9 @@ pub struct FormStore {
     cache: RefCell<Option<(FormSettings, Vec<String>)>>,
     /// Whether an alarm is known to be set, so a burst of submissions sets it once.
     alarm_set: Cell<bool>,
+    /// The time of the alarm this instance set to prune recent posts (no other alarm known),
+    /// so a burst of submissions reads and sets it once.
+    prune_alarm_ms: Cell<Option<i64>>,
 }
 
 impl DurableObject for FormStore {
@@ -211,6 +227,7 @@ impl DurableObject for FormStore {
             stored_bytes: Cell::new(None),
             cache: RefCell::new(None),
             alarm_set: Cell::new(false),
+            prune_alarm_ms: Cell::new(None),
         }
     }
 
@@ -222,7 +239,12 @@ impl DurableObject for FormStore {
     async fn alarm(&self) -> Result<Response> {
         // Rows added from now on need another run: let the next submission set the alarm again.
         self.alarm_set.set(false);
-        crate::objects::finish_alarm("form_store", &self.state, self.drain_outbox().await).await
+        self.prune_alarm_ms.set(None);
+        let result = match self.drain_outbox().await {
+            Ok(()) => self.prune_recent_posts().await,
+            Err(err) => Err(err),
+        };
+        crate::objects::finish_alarm("form_store", &self.state, result).await
     }
 }
 
@@ -376,14 +398,17 @@ impl FormStore {
                 .borrow_mut()
                 .admit(client, settings.rate_limit_per_minute, now_u64())
         {
-            let mut err = ApiError::new(429, limited.code(), limited.to_string());
+            let mut err = ApiError::new(429, limited.code(), limited.to_string())
+                .with_limit(u64::from(settings.rate_limit_per_minute));
             err.retry_after_secs = Some(limited.retry_after_secs);
             return Err(err);
         }
         let mut ceiling = self.ceiling.get();
         let admitted = ceiling.admit(settings.max_submissions_per_minute, now_u64());
         self.ceiling.set(ceiling);
-        admitted.map_err(limit_error)?;
+        admitted.map_err(|limit| {
+            limit_error(limit).with_limit(u64::from(settings.max_submissions_per_minute))
+        })?;
         let max_body = usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX);
         let limits = Limits {
             max_body_bytes: max_body,
@@ -395,7 +420,31 @@ impl FormStore {
                 .unwrap_or(formhook::form::Charset::UTF_8),
             ..Limits::default()
         };
-        let mut form = parse(&context.content_type, &body, &limits)?;
+        let mut form = parse(&context.content_type, &body, &limits).map_err(|err| {
+            let limit = match err {
+                formhook::form::FormError::BodyTooLarge => Some(limits.max_body_bytes),
+                formhook::form::FormError::FileTooLarge => Some(limits.max_file_bytes),
+                _ => None,
+            };
+            let err = ApiError::from(err);
+            match limit {
+                Some(limit) => err.with_limit(limit as u64),
+                None => err,
+            }
+        })?;
+        // The same post from the same client within the form's window (a double-click) is
+        // answered with the first one's result and stored once. Fingerprinted as parsed: a
+        // double-click repeats the honeypot and the captcha token too.
+        let fingerprint = (settings.duplicate_window_seconds > 0)
+            .then(|| duplicate::fingerprint(client, &form.fields, &form.files));
+        if let Some(first) = fingerprint
+            .as_deref()
+            .map(|f| self.first_post(f, now, &settings))
+            .transpose()?
+            .flatten()
+        {
+            return Ok(first);
+        }
         // A legacy page's bytes were decoded from its charset: the event says which.
         meta.charset = (form.charset != formhook::form::Charset::UTF_8)
             .then(|| form.charset.name().to_string());
@@ -443,7 +492,8 @@ impl FormStore {
                     "the form's fields take {} bytes; at most {MAX_STORED_FIELDS_BYTES} are stored",
                     data.len()
                 ),
-            ));
+            )
+            .with_limit(MAX_STORED_FIELDS_BYTES as u64));
         }
         let files_json = serde_json::to_string(&files).map_err(ApiError::internal)?;
         let meta_json = serde_json::to_string(&meta).map_err(ApiError::internal)?;
@@ -477,6 +527,18 @@ impl FormStore {
                 )?;
             }
         }
+        if let Some(fingerprint) = &fingerprint {
+            self.db.exec(
+                "INSERT OR REPLACE INTO recent_posts(fingerprint, submission_id, spam, first_ms)
+                 VALUES (?, ?, ?, ?)",
+                vec![
+                    fingerprint.as_str().into(),
+                    id.as_str().into(),
+                    i64::from(spam).into(),
+                    now.into(),
+                ],
+            )?;
+        }
         self.stored_bytes.set(Some(used.saturating_add(incoming)));
         if !spam || settings.deliver_spam {
             let item = OutboxItem::Submission {
@@ -488,11 +550,102 @@ impl FormStore {
                 self.wake().await?;
             }
         }
+        if fingerprint.is_some() {
+            let expires = duplicate::expires_at(
+                u64::try_from(now).unwrap_or(0),
+                settings.duplicate_window_seconds,
+            );
+            self.arm_prune(i64::try_from(expires).unwrap_or(i64::MAX), false)
+                .await?;
+        }
         Ok(IngestAnswer {
             id,
             spam,
             redirect_url: settings.redirect_url,
         })
+    }
+
+    /// The answer a post with `fingerprint` got, if it came within the form's duplicate window.
+    fn first_post(
+        &self,
+        fingerprint: &str,
+        now: i64,
+        settings: &FormSettings,
+    ) -> ApiResult<Option<IngestAnswer>> {
+        let Some(first) = self.db.row::<RecentPost>(
+            "SELECT fingerprint, submission_id, spam, first_ms FROM recent_posts WHERE fingerprint = ?",
+            vec![fingerprint.into()],
+        )?
+        else {
+            return Ok(None);
+        };
+        let first_ms = u64::try_from(first.first_ms).unwrap_or(0);
+        let now_ms = u64::try_from(now).unwrap_or(0);
+        if !duplicate::is_duplicate(first_ms, now_ms, settings.duplicate_window_seconds) {
+            return Ok(None);
+        }
+        Ok(Some(IngestAnswer {
+            id: first.submission_id,
+            spam: first.spam != 0,
+            redirect_url: settings.redirect_url.clone(),
+        }))
+    }
+
+    /// Makes sure an alarm runs by `at` (Unix ms) to prune recent posts: a set alarm that runs
+    /// sooner (the outbox's) prunes too, and re-arms for what is left. `in_alarm`: called at the
+    /// end of an alarm run, where the alarm being handled may still read as set.
+    async fn arm_prune(&self, at: i64, in_alarm: bool) -> ApiResult<()> {
+        if self.alarm_set.get() || self.prune_alarm_ms.get().is_some_and(|set| set <= at) {
+            return Ok(());
+        }
+        let storage = self.state.storage();
+        let current = if in_alarm {
+            None
+        } else {
+            storage.get_alarm().await?
+        };
+        match current {
+            Some(current) if current <= at => self.prune_alarm_ms.set(Some(current)),
+            _ => {
+                storage.set_alarm((at - now_ms()).max(0)).await?;
+                self.prune_alarm_ms.set(Some(at));
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets recent posts past the form's duplicate window and sets the alarm for the next
+    /// to expire, unless an earlier alarm is set.
+    async fn prune_recent_posts(&self) -> ApiResult<()> {
+        let Ok(settings) = self.settings() else {
+            return Ok(());
+        };
+        let window = settings.duplicate_window_seconds;
+        let now = u64::try_from(now_ms()).unwrap_or(0);
+        let posts: Vec<RecentPost> = self.db.rows(
+            "SELECT fingerprint, submission_id, spam, first_ms FROM recent_posts",
+            vec![],
+        )?;
+        let mut next: Option<u64> = None;
+        for post in posts {
+            let first = u64::try_from(post.first_ms).unwrap_or(0);
+            if duplicate::expired(first, now, window) {
+                self.db.exec(
+                    "DELETE FROM recent_posts WHERE fingerprint = ?",
+                    vec![post.fingerprint.into()],
+                )?;
+            } else {
+                let expires = duplicate::expires_at(first, window);
+                next = Some(next.map_or(expires, |n| n.min(expires)));
+            }
+        }
+        match next {
+            Some(at) => {
+                self.arm_prune(i64::try_from(at).unwrap_or(i64::MAX), true)
+                    .await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Bytes of stored submissions and files (see `stored_bytes`).
