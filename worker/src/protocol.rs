@@ -10,18 +10,19 @@
 
 use formhook::delivery::{DeliveryStatus, DisabledReason};
 use formhook::event::{
-    endpoint_disabled_payload, submission_payload, test_payload, EventType, Meta, PayloadShape,
-    Submission,
+    endpoint_disabled_payload, submission_deleted_payload, submission_payload, test_payload,
+    EventType, Meta, PayloadShape, Submission,
 };
 use formhook::form::{Fields, FileInfo};
+use formhook::redact::Redaction;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
 use crate::views::{
-    AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, KeysView, Page, Released,
-    Replayed, Rotated, SubmissionView, TestSent,
+    AttemptView, DeliveryDetail, DeliveryView, EndpointView, Erasure, FormView, KeysView, Page,
+    Released, Replayed, Rotated, SubmissionView, TestSent,
 };
 
 /// A request to an object, its answer, and where it goes.
@@ -59,13 +60,6 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
-/// What a form answers to [`DeleteForm`].
-#[derive(Debug, Serialize, Deserialize)]
-pub struct FormDeleted {
-    /// Its endpoints, for the caller to delete.
-    pub endpoint_ids: Vec<String>,
-}
-
 /// What a form answers to [`RecoverForm`].
 #[derive(Debug, Serialize, Deserialize)]
 pub struct FormRecovered {
@@ -96,8 +90,12 @@ calls! {
     GetForm {} => FormView, "/form/get";
     /// Changes a form's settings.
     PatchForm { pub fields: FormFields } => FormView, "/form/patch";
-    /// Deletes everything of a form.
-    DeleteForm {} => FormDeleted, "/form/delete";
+    /// Erases everything of a form: its submissions and files, its endpoints' queues and logs,
+    /// its registry entry. Recorded first, finished from the alarm if interrupted.
+    DeleteForm {} => Erasure, "/form/delete";
+    /// Erases one submission: its row and files, the payload copies in every endpoint's queue,
+    /// its pending deliveries. Recorded first, finished from the alarm if interrupted.
+    DeleteSubmission { pub id: String } => Erasure, "/form/submissions/delete";
     /// Adds an endpoint id to a form.
     AddEndpoint { pub endpoint_id: String } => Done, "/form/endpoints/add";
     /// Removes an endpoint id (and its outbox rows) from a form.
@@ -138,6 +136,12 @@ calls! {
     ListAttempts { pub page: PageQuery } => Page<AttemptView>, "/endpoint/attempts/list";
     /// Re-arm pending work after a restart.
     RecoverEndpoint {} => EndpointRecovered, "/endpoint/recover";
+    /// Removes the payload copies and answer excerpts of a submission's deliveries, cancels its
+    /// pending ones, refuses it from now on, and queues `notice` (a `form.submission.deleted`
+    /// job) if the endpoint takes it. Idempotent.
+    EraseSubmission { pub submission_id: String, pub notice: Option<Job> } => Done, "/endpoint/erase";
+    /// The form's retention (`None`: keep): stored, applied now and by the endpoint's alarm.
+    Retain { pub retention_ms: Option<u64> } => Done, "/endpoint/retain";
     /// The live ed25519 public keys (`GET /keys/{endpoint_id}`).
     PublicKeys {} => KeysView, "/endpoint/keys";
 
@@ -199,6 +203,15 @@ pub enum Event {
         /// When, Unix ms.
         at_ms: i64,
     },
+    /// `form.submission.deleted`: ids only.
+    SubmissionDeleted {
+        /// The erased submission.
+        submission_id: String,
+        /// Its form.
+        form_id: String,
+        /// When, Unix ms.
+        at_ms: i64,
+    },
 }
 
 impl Event {
@@ -208,6 +221,7 @@ impl Event {
             Self::SubmissionCreated(_) => EventType::SubmissionCreated,
             Self::EndpointDisabled(_) => EventType::EndpointDisabled,
             Self::EndpointTest { .. } => EventType::EndpointTest,
+            Self::SubmissionDeleted { .. } => EventType::SubmissionDeleted,
         }
     }
 
@@ -215,27 +229,37 @@ impl Event {
     pub fn submission_id(&self) -> Option<&str> {
         match self {
             Self::SubmissionCreated(s) => Some(&s.id),
+            Self::SubmissionDeleted { submission_id, .. } => Some(submission_id),
             _ => None,
         }
     }
 
-    /// The payload bytes in `shape` (endpoint events always use the canonical envelope).
-    pub fn payload(&self, message_id: &str, shape: PayloadShape) -> Vec<u8> {
+    /// The payload bytes in `shape`, with only what `redaction` keeps of a submission (endpoint
+    /// and deletion events always use the canonical envelope and carry no form data).
+    pub fn payload(&self, message_id: &str, shape: PayloadShape, redaction: &Redaction) -> Vec<u8> {
         match self {
-            Self::SubmissionCreated(s) => submission_payload(
-                message_id,
-                EventType::SubmissionCreated,
-                &Submission {
-                    id: &s.id,
-                    form_id: &s.form_id,
-                    form_name: &s.form_name,
-                    created_at_ms: s.created_ms,
-                    data: &s.data,
-                    files: &s.files,
-                    meta: &s.meta,
-                },
-                shape,
-            ),
+            Self::SubmissionCreated(s) => {
+                let (data, files) = redaction.apply(&s.data, &s.files);
+                submission_payload(
+                    message_id,
+                    EventType::SubmissionCreated,
+                    &Submission {
+                        id: &s.id,
+                        form_id: &s.form_id,
+                        form_name: &s.form_name,
+                        created_at_ms: s.created_ms,
+                        data: &data,
+                        files: &files,
+                        meta: &s.meta,
+                    },
+                    shape,
+                )
+            }
+            Self::SubmissionDeleted {
+                submission_id,
+                form_id,
+                at_ms,
+            } => submission_deleted_payload(message_id, form_id, submission_id, *at_ms),
             Self::EndpointDisabled(d) => endpoint_disabled_payload(
                 message_id,
                 &d.endpoint_id,
@@ -370,7 +394,9 @@ mod tests {
         let text = serde_json::to_string(&job).unwrap();
         let back: Job = serde_json::from_str(&text).unwrap();
         assert_eq!(back.event.event_type(), EventType::EndpointDisabled);
-        let payload = back.event.payload("msg_1", PayloadShape::Flat);
+        let payload = back
+            .event
+            .payload("msg_1", PayloadShape::Flat, &Redaction::default());
         let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
         assert_eq!(value["data"]["reason"], "the receiver answered 410 Gone");
     }
