@@ -43,13 +43,13 @@ struct ValueRow {
 }
 
 impl FormStore {
-    /// A test-only stop (`ERASURE_STOP_AFTER_INTENT` = this form's id): erasures of this form
-    /// are recorded and then left, as if the process died right after, until a restart without
-    /// the variable. Never set it in a deployment.
+    /// A test-only stop (`ERASURE_STOP_AFTER_INTENT`: form ids, comma-separated): erasures of
+    /// these forms are recorded and then left, as if the process died right after, until a
+    /// restart without the variable. Never set it in a deployment.
     pub(super) fn erasure_stopped(&self, form_id: &str) -> bool {
         self.env
             .var("ERASURE_STOP_AFTER_INTENT")
-            .is_ok_and(|v| !form_id.is_empty() && v.to_string() == form_id)
+            .is_ok_and(|v| v.to_string().split(',').any(|id| id.trim() == form_id))
     }
 
     /// A day in ms: `RETENTION_DAY_MS` (test-only, so a test "day" can be seconds) or 24 h.
