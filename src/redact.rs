@@ -24,7 +24,9 @@ pub const MAX_NAMES: usize = 200;
 pub const MAX_NAME_BYTES: usize = 256;
 
 /// Whether file entries are delivered; serialized as its settings name.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FileList {
     /// Every kept file is listed (with its link, where the deployment serves files). The default.
@@ -324,6 +326,9 @@ mod tests {
             assert_eq!(FileList::parse(mode.as_str()), Some(mode));
         }
         assert_eq!(FileList::parse("URL"), None);
-        assert_eq!(serde_json::to_value(FileList::None).ok(), Some(json!("none")));
+        assert_eq!(
+            serde_json::to_value(FileList::None).ok(),
+            Some(json!("none"))
+        );
     }
 }
