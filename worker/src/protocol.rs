@@ -379,6 +379,63 @@ mod tests {
     }
 
     #[test]
+    fn payloads_carry_only_what_the_redaction_keeps() {
+        let mut data = Fields::new();
+        data.insert("email".into(), "a@b.co".into());
+        data.insert("note".into(), "private".into());
+        let event = Event::SubmissionCreated(Box::new(SubmissionEvent {
+            id: "sub_1".into(),
+            form_id: "f".into(),
+            form_name: "F".into(),
+            created_ms: 0,
+            data,
+            files: vec![FileInfo {
+                field: "cv".into(),
+                filename: "cv.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 1,
+                sha256: "00".repeat(32),
+                range: 0..1,
+            }],
+            meta: Meta {
+                ip: Some("192.0.2.1".into()),
+                ..Meta::default()
+            },
+        }));
+        let redaction =
+            Redaction::new(None, vec!["note".into()], formhook::redact::FileList::None).unwrap();
+        for shape in PayloadShape::ALL {
+            let text = String::from_utf8(event.payload("msg_1", shape, &redaction)).unwrap();
+            assert!(
+                text.contains("a@b.co") && !text.contains("private"),
+                "{text}"
+            );
+            assert!(!text.contains("cv.pdf"), "{text}");
+        }
+        let canonical: serde_json::Value =
+            serde_json::from_slice(&event.payload("msg_1", PayloadShape::Canonical, &redaction))
+                .unwrap();
+        assert_eq!(canonical["submission"]["meta"]["ip"], "192.0.2.1");
+        let deleted = Event::SubmissionDeleted {
+            submission_id: "sub_1".into(),
+            form_id: "f".into(),
+            at_ms: 0,
+        };
+        assert_eq!(deleted.submission_id(), Some("sub_1"));
+        let value: serde_json::Value = serde_json::from_slice(&deleted.payload(
+            "msg_2",
+            PayloadShape::Answers,
+            &Redaction::default(),
+        ))
+        .unwrap();
+        assert_eq!(value["type"], "form.submission.deleted");
+        assert_eq!(
+            value["data"],
+            serde_json::json!({"form_id": "f", "submission_id": "sub_1"})
+        );
+    }
+
+    #[test]
     fn a_job_keeps_its_event_typed() {
         let job = Job {
             key: "sub:s".into(),

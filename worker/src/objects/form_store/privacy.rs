@@ -42,6 +42,17 @@ struct ValueRow {
     value: String,
 }
 
+/// The `LIKE` pattern of outbox items about one submission. Items are this object's own JSON,
+/// `{"kind":"submission","submission_id":"…",…}`; `_` (in every id) and `%` are wildcards, so
+/// they are escaped (with `\`).
+fn outbox_pattern(submission_id: &str) -> String {
+    let exact = submission_id
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%\"submission_id\":\"{exact}\"%")
+}
+
 impl FormStore {
     /// A test-only stop (`ERASURE_STOP_AFTER_INTENT`: form ids, comma-separated): erasures of
     /// these forms are recorded and then left, as if the process died right after, until a
@@ -126,10 +137,9 @@ impl FormStore {
             .exec("DELETE FROM submissions WHERE id = ?", vec![id.into()])?;
         self.db
             .exec("DELETE FROM files WHERE submission_id = ?", vec![id.into()])?;
-        // Outbox items are this object's own JSON: `{"kind":"submission","submission_id":"…",…}`.
         self.db.exec(
-            "DELETE FROM outbox WHERE item LIKE ?",
-            vec![format!("%\"submission_id\":\"{id}\"%").into()],
+            "DELETE FROM outbox WHERE item LIKE ? ESCAPE '\\'",
+            vec![outbox_pattern(id).into()],
         )?;
         self.stored_bytes.set(None);
         Ok(())
@@ -388,5 +398,16 @@ impl FormStore {
             .db
             .count("SELECT COUNT(*) AS n FROM erasures", vec![])?;
         Ok((erasures > 0 && !self.erasure_stopped(&settings.id)) || settings.retention_days > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outbox_pattern_names_one_submission_exactly() {
+        assert_eq!(outbox_pattern("sub_1"), r#"%"submission_id":"sub\_1"%"#);
+        assert_eq!(outbox_pattern("a%b\\c"), r#"%"submission_id":"a\%b\\c"%"#);
     }
 }
