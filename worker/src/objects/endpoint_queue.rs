@@ -493,7 +493,9 @@ impl EndpointQueue {
         let pending = if self.settings()?.health.enabled {
             self.db
                 .row::<NextRow>(
-                    "SELECT MIN(next_attempt_ms) AS next FROM deliveries WHERE status = 'pending'",
+                    // A removed payload is never sent: its row must not keep the alarm busy.
+                    "SELECT MIN(next_attempt_ms) AS next FROM deliveries
+                     WHERE status = 'pending' AND length(payload) > 0",
                     vec![],
                 )?
                 .and_then(|r| r.next)
