@@ -3,6 +3,7 @@
 //! - Flat: `{"event":"form.submission.created","form_id":"f_1","submission_id":"s_1","created_at":"2026-11-24T06:00:00.123Z","data":{"email":"a@b.co"},"files":[],"meta":{"ip":null,"country":null,"user_agent":null,"referer":null}}`
 //! - Answers: `{"event":"form.response.completed","formId":"f_1","formTitle":"Contact","responseId":"s_1","answers":[{"question":"email","answer":"a@b.co"}],"timestamp":"2026-11-24T06:00:00.123Z"}`
 //! - Endpoint events, [`test_payload`] and [`endpoint_disabled_payload`]: `{"type":"endpoint.test","id":"evt_2","created_at":"…","data":{"endpoint_id":"ep_1","form_id":"f_1"}}`
+//! - An erased submission, [`submission_deleted_payload`] (ids only): `{"type":"form.submission.deleted","id":"evt_3","created_at":"…","data":{"form_id":"f_1","submission_id":"s_1"}}`
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -26,14 +27,18 @@ pub enum EventType {
     /// An endpoint was disabled (e.g. after repeated failures): `endpoint.disabled`.
     #[serde(rename = "endpoint.disabled")]
     EndpointDisabled,
+    /// A submission was erased on request: `form.submission.deleted`. Carries ids only.
+    #[serde(rename = "form.submission.deleted")]
+    SubmissionDeleted,
 }
 
 impl EventType {
     /// Every event type.
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::SubmissionCreated,
         Self::EndpointTest,
         Self::EndpointDisabled,
+        Self::SubmissionDeleted,
     ];
 
     /// The wire name, e.g. `form.submission.created`.
@@ -42,6 +47,7 @@ impl EventType {
             Self::SubmissionCreated => "form.submission.created",
             Self::EndpointTest => "endpoint.test",
             Self::EndpointDisabled => "endpoint.disabled",
+            Self::SubmissionDeleted => "form.submission.deleted",
         }
     }
 
@@ -51,6 +57,7 @@ impl EventType {
             "form.submission.created" => Some(Self::SubmissionCreated),
             "endpoint.test" => Some(Self::EndpointTest),
             "endpoint.disabled" => Some(Self::EndpointDisabled),
+            "form.submission.deleted" => Some(Self::SubmissionDeleted),
             _ => None,
         }
     }
@@ -241,6 +248,28 @@ pub fn test_payload(event_id: &str, endpoint_id: &str, form_id: &str, at_ms: i64
     })
 }
 
+/// Builds the `form.submission.deleted` event, canonical envelope, ids only (the submission's
+/// data is gone; this tells a receiver to erase its own copy):
+/// `{"type":"form.submission.deleted","id":event_id,"created_at":…,"data":{"form_id","submission_id"}}`.
+///
+/// `created_at` is [`rfc3339_millis`] of `at_ms`. Infallible (see [`submission_payload`]).
+pub fn submission_deleted_payload(
+    event_id: &str,
+    form_id: &str,
+    submission_id: &str,
+    at_ms: i64,
+) -> Vec<u8> {
+    to_json(&Envelope {
+        kind: EventType::SubmissionDeleted.as_str(),
+        id: event_id,
+        created_at: &rfc3339_millis(at_ms),
+        data: DeletedData {
+            form_id,
+            submission_id,
+        },
+    })
+}
+
 /// Serializes compactly; `{}` on the (unreachable for this module's types) error path.
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec())
@@ -366,6 +395,12 @@ struct DisabledData<'a> {
     endpoint_id: &'a str,
     form_id: &'a str,
     reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct DeletedData<'a> {
+    form_id: &'a str,
+    submission_id: &'a str,
 }
 
 #[derive(Serialize)]
@@ -824,6 +859,15 @@ mod tests {
     }
 
     #[test]
+    fn submission_deleted_payload_carries_ids_only() {
+        let bytes = submission_deleted_payload("msg_3", "f_1", "sub_1", 0);
+        assert_eq!(
+            bytes,
+            br#"{"type":"form.submission.deleted","id":"msg_3","created_at":"1970-01-01T00:00:00.000Z","data":{"form_id":"f_1","submission_id":"sub_1"}}"#
+        );
+    }
+
+    #[test]
     fn module_doc_examples_are_exact() {
         let mut data = Fields::new();
         data.insert("email".into(), json!("a@b.co"));
@@ -854,11 +898,7 @@ mod tests {
 
     #[test]
     fn enums_round_trip() {
-        for t in [
-            EventType::SubmissionCreated,
-            EventType::EndpointTest,
-            EventType::EndpointDisabled,
-        ] {
+        for t in EventType::ALL {
             assert_eq!(EventType::parse(t.as_str()), Some(t));
             assert_eq!(serde_json::to_value(t).ok(), Some(json!(t.as_str())));
             assert_eq!(

@@ -17,6 +17,8 @@
 //!   delivery loops ([`ingest`]); duplicate posts (a double-click) within a window
 //!   ([`duplicate`]); captcha verdicts from Turnstile, hCaptcha and reCAPTCHA
 //!   siteverify answers ([`captcha`]).
+//! - Personal data: which fields and files each endpoint receives ([`redact`]); how long a
+//!   form keeps submissions, as age arithmetic over a passed-in clock ([`retention`]).
 //! - The SSRF guard for endpoint URLs: private addresses and internal names refused, with an
 //!   allowlist ([`destination`]).
 //!
@@ -40,6 +42,8 @@ pub mod ingest;
 pub mod mac;
 pub mod quota;
 pub mod rate;
+pub mod redact;
+pub mod retention;
 pub mod retry;
 pub mod secret;
 pub mod signature;

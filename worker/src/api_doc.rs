@@ -11,9 +11,9 @@ use crate::error::ErrorBody;
 use crate::http::admin::{ReplayFields, RotateFields};
 use crate::settings::{EndpointFields, FormFields};
 use crate::views::{
-    Accepted, AttemptView, CaptchaWidget, DeliveryDetail, DeliveryView, EndpointView, FormView,
-    Health, KeysView, List, Page, Released, Replayed, ReplayedFailed, Rotated, SubmissionView,
-    TestSent,
+    Accepted, AttemptView, CaptchaWidget, DeliveryDetail, DeliveryView, EndpointView, Erasure,
+    FormView, Health, KeysView, List, Page, Released, Replayed, ReplayedFailed, Rotated,
+    SubmissionView, TestSent,
 };
 
 struct Operation {
@@ -152,7 +152,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
     op(
         "delete",
         form,
-        "Delete a form with its submissions and endpoints",
+        "Erase a form: its submissions, files, endpoints' queues and logs, registry entry (204 done; 202: recorded, finishing from the form's alarm)",
         None,
         204,
         None,
@@ -349,6 +349,16 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
         &[(404, "submission_not_found")],
     );
     op(
+        "delete",
+        "/api/forms/{form_id}/submissions/{submission_id}",
+        "Erase a submission: its data, files, the payload copies in every endpoint's log; its pending deliveries are cancelled (204 done; 202: recorded, finishing from the form's alarm)",
+        None,
+        204,
+        None,
+        &[],
+        &[(404, "form_not_found, submission_not_found")],
+    );
+    op(
         "get",
         "/api/forms/{form_id}/submissions/{submission_id}/files/{index}",
         "Download a stored file (always as an attachment)",
@@ -440,6 +450,23 @@ pub fn document() -> Value {
             .or_insert_with(|| json!({}))
         {
             entry.insert(op.method.to_string(), Value::Object(operation));
+        }
+    }
+    // An erasure a crash or an unreachable endpoint interrupts is recorded and answered 202.
+    let erasure = generator.subschema_for::<Erasure>();
+    for path in [
+        "/api/forms/{form_id}",
+        "/api/forms/{form_id}/submissions/{submission_id}",
+    ] {
+        if let Some(Value::Object(responses)) = paths
+            .get_mut(path)
+            .and_then(|p| p.get_mut("delete"))
+            .and_then(|d| d.get_mut("responses"))
+        {
+            responses.insert(
+                "202".into(),
+                json!({"description": "Recorded; the form's object finishes the erasure from its alarm (also after a restart)", "content": {"application/json": {"schema": erasure}}}),
+            );
         }
     }
     json!({

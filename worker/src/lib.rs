@@ -8,6 +8,7 @@
 pub mod api_doc;
 mod captcha;
 mod error;
+mod files;
 mod http;
 mod log;
 mod objects;

@@ -10,18 +10,19 @@
 
 use formhook::delivery::{DeliveryStatus, DisabledReason};
 use formhook::event::{
-    endpoint_disabled_payload, submission_payload, test_payload, EventType, Meta, PayloadShape,
-    Submission,
+    endpoint_disabled_payload, submission_deleted_payload, submission_payload, test_payload,
+    EventType, Meta, PayloadShape, Submission,
 };
 use formhook::form::{Fields, FileInfo};
+use formhook::redact::Redaction;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
 use crate::views::{
-    AttemptView, DeliveryDetail, DeliveryView, EndpointView, FormView, KeysView, Page, Released,
-    Replayed, ReplayedFailed, Rotated, SubmissionView, TestSent,
+    AttemptView, DeliveryDetail, DeliveryView, EndpointView, Erasure, FormView, KeysView, Page,
+    Released, Replayed, ReplayedFailed, Rotated, SubmissionView, TestSent,
 };
 
 /// A request to an object, its answer, and where it goes.
@@ -71,13 +72,6 @@ pub struct SubmissionFilter {
     pub until_ms: Option<i64>,
 }
 
-/// What a form answers to [`DeleteForm`].
-#[derive(Debug, Serialize, Deserialize)]
-pub struct FormDeleted {
-    /// Its endpoints, for the caller to delete.
-    pub endpoint_ids: Vec<String>,
-}
-
 /// What a form answers to [`RecoverForm`].
 #[derive(Debug, Serialize, Deserialize)]
 pub struct FormRecovered {
@@ -108,8 +102,12 @@ calls! {
     GetForm {} => FormView, "/form/get";
     /// Changes a form's settings.
     PatchForm { pub fields: FormFields } => FormView, "/form/patch";
-    /// Deletes everything of a form.
-    DeleteForm {} => FormDeleted, "/form/delete";
+    /// Erases everything of a form: its submissions and files, its endpoints' queues and logs,
+    /// its registry entry. Recorded first, finished from the alarm if interrupted.
+    DeleteForm {} => Erasure, "/form/delete";
+    /// Erases one submission: its row and files, the payload copies in every endpoint's queue,
+    /// its pending deliveries. Recorded first, finished from the alarm if interrupted.
+    DeleteSubmission { pub id: String } => Erasure, "/form/submissions/delete";
     /// Adds an endpoint id to a form.
     AddEndpoint { pub endpoint_id: String } => Done, "/form/endpoints/add";
     /// Removes an endpoint id (and its outbox rows) from a form.
@@ -160,6 +158,12 @@ calls! {
     ListAttempts { pub page: PageQuery } => Page<AttemptView>, "/endpoint/attempts/list";
     /// Re-arm pending work after a restart.
     RecoverEndpoint {} => EndpointRecovered, "/endpoint/recover";
+    /// Removes the payload copies and answer excerpts of a submission's deliveries, cancels its
+    /// pending ones, refuses it from now on, and queues `notice` (a `form.submission.deleted`
+    /// job) if the endpoint takes it. Idempotent.
+    EraseSubmission { pub submission_id: String, pub notice: Option<Job> } => Done, "/endpoint/erase";
+    /// The form's retention (`None`: keep): stored, applied now and by the endpoint's alarm.
+    Retain { pub retention_ms: Option<u64> } => Done, "/endpoint/retain";
     /// The live ed25519 public keys (`GET /keys/{endpoint_id}`).
     PublicKeys {} => KeysView, "/endpoint/keys";
 
@@ -221,6 +225,15 @@ pub enum Event {
         /// When, Unix ms.
         at_ms: i64,
     },
+    /// `form.submission.deleted`: ids only.
+    SubmissionDeleted {
+        /// The erased submission.
+        submission_id: String,
+        /// Its form.
+        form_id: String,
+        /// When, Unix ms.
+        at_ms: i64,
+    },
 }
 
 impl Event {
@@ -230,6 +243,7 @@ impl Event {
             Self::SubmissionCreated(_) => EventType::SubmissionCreated,
             Self::EndpointDisabled(_) => EventType::EndpointDisabled,
             Self::EndpointTest { .. } => EventType::EndpointTest,
+            Self::SubmissionDeleted { .. } => EventType::SubmissionDeleted,
         }
     }
 
@@ -237,27 +251,37 @@ impl Event {
     pub fn submission_id(&self) -> Option<&str> {
         match self {
             Self::SubmissionCreated(s) => Some(&s.id),
+            Self::SubmissionDeleted { submission_id, .. } => Some(submission_id),
             _ => None,
         }
     }
 
-    /// The payload bytes in `shape` (endpoint events always use the canonical envelope).
-    pub fn payload(&self, message_id: &str, shape: PayloadShape) -> Vec<u8> {
+    /// The payload bytes in `shape`, with only what `redaction` keeps of a submission (endpoint
+    /// and deletion events always use the canonical envelope and carry no form data).
+    pub fn payload(&self, message_id: &str, shape: PayloadShape, redaction: &Redaction) -> Vec<u8> {
         match self {
-            Self::SubmissionCreated(s) => submission_payload(
-                message_id,
-                EventType::SubmissionCreated,
-                &Submission {
-                    id: &s.id,
-                    form_id: &s.form_id,
-                    form_name: &s.form_name,
-                    created_at_ms: s.created_ms,
-                    data: &s.data,
-                    files: &s.files,
-                    meta: &s.meta,
-                },
-                shape,
-            ),
+            Self::SubmissionCreated(s) => {
+                let (data, files) = redaction.apply(&s.data, &s.files);
+                submission_payload(
+                    message_id,
+                    EventType::SubmissionCreated,
+                    &Submission {
+                        id: &s.id,
+                        form_id: &s.form_id,
+                        form_name: &s.form_name,
+                        created_at_ms: s.created_ms,
+                        data: &data,
+                        files: &files,
+                        meta: &s.meta,
+                    },
+                    shape,
+                )
+            }
+            Self::SubmissionDeleted {
+                submission_id,
+                form_id,
+                at_ms,
+            } => submission_deleted_payload(message_id, form_id, submission_id, *at_ms),
             Self::EndpointDisabled(d) => endpoint_disabled_payload(
                 message_id,
                 &d.endpoint_id,
@@ -377,6 +401,63 @@ mod tests {
     }
 
     #[test]
+    fn payloads_carry_only_what_the_redaction_keeps() {
+        let mut data = Fields::new();
+        data.insert("email".into(), "a@b.co".into());
+        data.insert("note".into(), "private".into());
+        let event = Event::SubmissionCreated(Box::new(SubmissionEvent {
+            id: "sub_1".into(),
+            form_id: "f".into(),
+            form_name: "F".into(),
+            created_ms: 0,
+            data,
+            files: vec![FileInfo {
+                field: "cv".into(),
+                filename: "cv.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 1,
+                sha256: "00".repeat(32),
+                range: 0..1,
+            }],
+            meta: Meta {
+                ip: Some("192.0.2.1".into()),
+                ..Meta::default()
+            },
+        }));
+        let redaction =
+            Redaction::new(None, vec!["note".into()], formhook::redact::FileList::None).unwrap();
+        for shape in PayloadShape::ALL {
+            let text = String::from_utf8(event.payload("msg_1", shape, &redaction)).unwrap();
+            assert!(
+                text.contains("a@b.co") && !text.contains("private"),
+                "{text}"
+            );
+            assert!(!text.contains("cv.pdf"), "{text}");
+        }
+        let canonical: serde_json::Value =
+            serde_json::from_slice(&event.payload("msg_1", PayloadShape::Canonical, &redaction))
+                .unwrap();
+        assert_eq!(canonical["submission"]["meta"]["ip"], "192.0.2.1");
+        let deleted = Event::SubmissionDeleted {
+            submission_id: "sub_1".into(),
+            form_id: "f".into(),
+            at_ms: 0,
+        };
+        assert_eq!(deleted.submission_id(), Some("sub_1"));
+        let value: serde_json::Value = serde_json::from_slice(&deleted.payload(
+            "msg_2",
+            PayloadShape::Answers,
+            &Redaction::default(),
+        ))
+        .unwrap();
+        assert_eq!(value["type"], "form.submission.deleted");
+        assert_eq!(
+            value["data"],
+            serde_json::json!({"form_id": "f", "submission_id": "sub_1"})
+        );
+    }
+
+    #[test]
     fn a_job_keeps_its_event_typed() {
         let job = Job {
             key: "sub:s".into(),
@@ -392,7 +473,9 @@ mod tests {
         let text = serde_json::to_string(&job).unwrap();
         let back: Job = serde_json::from_str(&text).unwrap();
         assert_eq!(back.event.event_type(), EventType::EndpointDisabled);
-        let payload = back.event.payload("msg_1", PayloadShape::Flat);
+        let payload = back
+            .event
+            .payload("msg_1", PayloadShape::Flat, &Redaction::default());
         let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
         assert_eq!(value["data"]["reason"], "the receiver answered 410 Gone");
     }

@@ -8,7 +8,7 @@ use formhook::Scheme;
 use schemars::{json_schema, Schema, SchemaGenerator};
 
 /// Every event type.
-pub const EVENT_TYPES: [EventType; 3] = EventType::ALL;
+pub const EVENT_TYPES: [EventType; 4] = EventType::ALL;
 
 fn scheme_names() -> Vec<&'static str> {
     Scheme::ALL.iter().map(|s| s.name()).collect()
@@ -44,6 +44,15 @@ pub fn event_type(_: &mut SchemaGenerator) -> Schema {
 /// A payload shape.
 pub fn payload_shape(_: &mut SchemaGenerator) -> Schema {
     let names: Vec<&str> = PayloadShape::ALL.iter().map(|p| p.as_str()).collect();
+    json_schema!({"type": "string", "enum": names})
+}
+
+/// Whether an endpoint's payloads list files.
+pub fn file_list(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = formhook::redact::FileList::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
     json_schema!({"type": "string", "enum": names})
 }
 

@@ -9,6 +9,8 @@ use formhook::delivery::{
 use formhook::event::{EventType, PayloadShape};
 use formhook::ingest::{is_valid_form_id, is_valid_redirect, DEFAULT_HONEYPOT_FIELD};
 use formhook::quota::DEFAULT_STORAGE_QUOTA_BYTES;
+use formhook::redact::{FileList, Redaction};
+use formhook::retention::MAX_RETENTION_DAYS;
 use formhook::retry::{Policy, Schedule};
 use formhook::Scheme;
 use schemars::JsonSchema;
@@ -98,6 +100,10 @@ pub struct FormSettings {
     /// existed get the default.)
     #[serde(default = "default_duplicate_window_seconds")]
     pub duplicate_window_seconds: u32,
+    /// Days submissions (and their files, payload copies and answer excerpts) are kept; 0 keeps
+    /// them (the default, also for forms stored before this setting existed).
+    #[serde(default)]
+    pub retention_days: u32,
 }
 
 /// A captcha provider's secret key: stored, sent to siteverify, never shown or logged.
@@ -372,6 +378,13 @@ pub struct FormFields {
     #[schemars(range(max = 3600))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate_window_seconds: Option<u32>,
+    /// Days to keep submissions, 1 to 3650: older submissions, their files, the payload copies
+    /// in the endpoints' logs and the receivers' answer excerpts are removed (the attempt log
+    /// keeps ids, times and statuses). `null` or 0 keeps everything (the default).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<u32>", range(max = 3650))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<Option<u32>>,
 }
 
 fn text(field: &str, value: String, max: usize) -> ApiResult<String> {
@@ -431,6 +444,7 @@ impl FormSettings {
             created_ms: now_ms,
             captcha: None,
             duplicate_window_seconds: formhook::duplicate::DEFAULT_WINDOW_SECONDS,
+            retention_days: 0,
         };
         form.apply(fields)?;
         Ok(form)
@@ -516,6 +530,15 @@ impl FormSettings {
             )?;
             self.duplicate_window_seconds = window;
         }
+        if let Some(days) = fields.retention_days {
+            let days = days.unwrap_or(0);
+            within(
+                "retention_days",
+                u64::from(days),
+                (0, u64::from(MAX_RETENTION_DAYS)),
+            )?;
+            self.retention_days = days;
+        }
         Ok(())
     }
 }
@@ -562,12 +585,27 @@ impl JsonSchema for EventSelector {
     }
 }
 
-/// Every event type, the default of a new endpoint.
+/// The default of a new endpoint: every event type but `form.submission.deleted`, which an
+/// endpoint asks for (by name or with `"*"`): it tells a receiver to erase its own copy, which
+/// not every receiver can act on.
 pub fn all_event_types() -> Vec<EventSelector> {
     schema::EVENT_TYPES
         .iter()
+        .filter(|e| **e != EventType::SubmissionDeleted)
         .map(|e| EventSelector::Only(*e))
         .collect()
+}
+
+/// Which form fields an endpoint receives (see `formhook::redact`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldFilter {
+    /// Only fields (and files) with these names are delivered; absent: every field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
+    /// Fields (and files) with these names are never delivered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
 }
 
 /// An endpoint's stored settings, health and secrets.
@@ -607,6 +645,12 @@ pub struct EndpointSettings {
     pub secrets: SecretSet,
     /// Creation time, Unix ms.
     pub created_ms: i64,
+    /// Which form fields it receives (absent in settings stored before redaction existed).
+    #[serde(default)]
+    pub fields: FieldFilter,
+    /// Whether file entries are delivered.
+    #[serde(default)]
+    pub files: FileList,
 }
 
 /// The fields of an endpoint the admin API accepts (`POST` creates, `PATCH` changes those given).
@@ -666,6 +710,21 @@ pub struct EndpointFields {
     /// `standard-webhooks`, 16 bytes for the other schemes (`422 secret_too_short`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Which form fields this endpoint receives: `{"include": [names]}` keeps only those,
+    /// `{"exclude": [names]}` drops those, both: include, then exclude (≤ 200 names of ≤ 256
+    /// bytes each). A file follows its field's name. The payload sent and the copy kept in the
+    /// delivery log are both redacted; the event's `meta` is kept. `{}` or `null` delivers
+    /// every field (the default). Another shape is `422 invalid_redaction`; a bad list
+    /// `422 redaction_empty_include`, `redaction_empty_name`, `redaction_name_too_long` or
+    /// `redaction_too_many_names`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<FieldFilter>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Option<serde_json::Value>>,
+    /// `url` (default): file entries are delivered; `none`: the payload lists no files.
+    #[schemars(schema_with = "schema::file_list")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<FileList>,
 }
 
 /// Checks a secret given to sign for `scheme`: `422 invalid_field` naming `secret` when the
@@ -705,6 +764,8 @@ impl EndpointSettings {
             health: EndpointHealth::default(),
             secrets: SecretSet::default(),
             created_ms: now_ms,
+            fields: FieldFilter::default(),
+            files: FileList::Url,
         };
         // The secret is the caller's to check for the chosen scheme; no switch happens here.
         endpoint.scheme = fields.scheme.unwrap_or(endpoint.scheme);
@@ -811,6 +872,24 @@ impl EndpointSettings {
         if let Some(enabled) = fields.enabled {
             self.health.set_enabled(enabled);
         }
+        if let Some(filter) = fields.fields {
+            self.fields = match filter {
+                None => FieldFilter::default(),
+                Some(value) => serde_json::from_value(value).map_err(|err| {
+                    ApiError::new(
+                        422,
+                        "invalid_redaction",
+                        format!(
+                            "fields: {err}; expected {{\"include\": [names], \"exclude\": [names]}}"
+                        ),
+                    )
+                })?,
+            };
+        }
+        if let Some(files) = fields.files {
+            self.files = files;
+        }
+        self.redaction()?;
         if self.url.is_empty() {
             return Err(ApiError::field("url", "is required"));
         }
@@ -834,6 +913,17 @@ impl EndpointSettings {
             ));
         }
         check_new_secret(self.scheme, secret)
+    }
+
+    /// What this endpoint receives of each submission (`422` with the core's code when the
+    /// stored lists are not a valid redaction; checked on every save).
+    pub fn redaction(&self) -> ApiResult<Redaction> {
+        Redaction::new(
+            self.fields.include.clone(),
+            self.fields.exclude.clone(),
+            self.files,
+        )
+        .map_err(|err| ApiError::new(422, err.code(), format!("fields: {}", err.message())))
     }
 
     /// Whether this endpoint takes events of `event_type`.
@@ -1045,6 +1135,76 @@ mod tests {
             .unwrap()
             .captcha
             .is_none());
+    }
+
+    #[test]
+    fn redaction_settings_are_checked_with_precise_codes() {
+        let e = endpoint(
+            r#"{"url":"https://example.com","fields":{"include":["email","cv"],"exclude":["cv"]},"files":"none"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            e.fields.include.as_deref(),
+            Some(&["email".to_string(), "cv".to_string()][..])
+        );
+        assert_eq!(e.files, FileList::None);
+        let r = e.redaction().unwrap();
+        assert!(r.keeps("email") && !r.keeps("cv") && !r.keeps("phone"));
+        for (json, code) in [
+            (r#"{"fields":"email"}"#, "invalid_redaction"),
+            (r#"{"fields":{"only":["email"]}}"#, "invalid_redaction"),
+            (r#"{"fields":{"include":"email"}}"#, "invalid_redaction"),
+            (r#"{"fields":{"exclude":[1]}}"#, "invalid_redaction"),
+            (r#"{"fields":{"include":[]}}"#, "redaction_empty_include"),
+            (r#"{"fields":{"exclude":[""]}}"#, "redaction_empty_name"),
+        ] {
+            let mut e = endpoint(r#"{"url":"https://example.com"}"#).unwrap();
+            let err = e.apply(fields(json), 0).unwrap_err();
+            assert_eq!((err.status, err.code.as_str()), (422, code), "{json}");
+            assert!(err.message.starts_with("fields"), "{}", err.message);
+        }
+        assert!(serde_json::from_str::<EndpointFields>(r#"{"files":"all"}"#).is_err());
+        // `null` or `{}` delivers every field again.
+        let mut e =
+            endpoint(r#"{"url":"https://example.com","fields":{"exclude":["x"]}}"#).unwrap();
+        e.apply(fields(r#"{"fields":null}"#), 0).unwrap();
+        assert!(e.redaction().unwrap().keeps_everything());
+        // Settings stored before redaction existed keep everything.
+        let mut stored = serde_json::to_value(&e).unwrap();
+        let object = stored.as_object_mut().unwrap();
+        object.remove("fields");
+        object.remove("files");
+        let old: EndpointSettings = serde_json::from_value(stored).unwrap();
+        assert!(old.redaction().unwrap().keeps_everything());
+    }
+
+    #[test]
+    fn submission_deleted_is_opt_in() {
+        let e = endpoint(r#"{"url":"https://example.com"}"#).unwrap();
+        assert!(e.wants(EventType::SubmissionCreated));
+        assert!(!e.wants(EventType::SubmissionDeleted));
+        let e = endpoint(r#"{"url":"https://example.com","events":["form.submission.deleted"]}"#)
+            .unwrap();
+        assert!(e.wants(EventType::SubmissionDeleted));
+        let e = endpoint(r#"{"url":"https://example.com","events":["*"]}"#).unwrap();
+        assert!(e.wants(EventType::SubmissionDeleted));
+    }
+
+    #[test]
+    fn retention_days_validate() {
+        let form = |json: &str| {
+            FormSettings::create(serde_json::from_str(json).unwrap(), "frm_x".into(), 0)
+        };
+        assert_eq!(form("{}").unwrap().retention_days, 0);
+        let mut f = form(r#"{"retention_days":30}"#).unwrap();
+        assert_eq!(f.retention_days, 30);
+        f.apply(serde_json::from_str(r#"{"retention_days":null}"#).unwrap())
+            .unwrap();
+        assert_eq!(f.retention_days, 0);
+        let err = form(r#"{"retention_days":3651}"#).unwrap_err();
+        assert_eq!((err.status, err.code.as_str()), (422, "invalid_field"));
+        assert!(err.message.starts_with("retention_days"));
+        assert!(serde_json::from_str::<FormFields>(r#"{"retention_days":-1}"#).is_err());
     }
 
     #[test]

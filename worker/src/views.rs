@@ -59,6 +59,8 @@ pub struct FormView {
     pub captcha: Option<CaptchaView>,
     /// Seconds within which the same post from the same client is stored once (0: off).
     pub duplicate_window_seconds: u32,
+    /// Days submissions are kept (`null`: kept until erased).
+    pub retention_days: Option<u32>,
 }
 
 /// A form's captcha check. The secret is never shown: `secret_set` says one is stored.
@@ -158,6 +160,7 @@ impl FormView {
             submission_url: format!("/f/{}", form.id),
             captcha: form.captcha.as_ref().map(CaptchaView::of),
             duplicate_window_seconds: form.duplicate_window_seconds,
+            retention_days: (form.retention_days > 0).then_some(form.retention_days),
         }
     }
 }
@@ -231,6 +234,11 @@ pub struct EndpointView {
     /// The signing secret: in the answer that creates the endpoint only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Which form fields it receives (`{}`: every field).
+    pub fields: crate::settings::FieldFilter,
+    /// `url`: payloads list files; `none`: they do not.
+    #[schemars(schema_with = "schema::file_list")]
+    pub files: formhook::redact::FileList,
     /// The newest attempt that did not deliver (`null`: none logged).
     #[serde(default)]
     pub last_failure: Option<LastFailure>,
@@ -288,6 +296,8 @@ impl EndpointView {
             stats,
             secret: None,
             last_failure: None,
+            fields: endpoint.fields.clone(),
+            files: endpoint.files,
         }
     }
 }
@@ -409,10 +419,23 @@ pub struct DeliveryDetail {
     /// The delivery.
     #[serde(flatten)]
     pub delivery: DeliveryView,
-    /// The exact request body sent (and signed).
+    /// The exact request body sent (and signed); `""` once removed (see `payload_removed`).
     pub payload: String,
     /// Every attempt, first first.
     pub attempt_log: Vec<AttemptView>,
+    /// The stored payload was removed: its submission was erased or passed the form's
+    /// retention (ids, times and statuses stay).
+    pub payload_removed: bool,
+}
+
+/// What an erasure answers: `complete` once everything is gone (`204` from the API); otherwise
+/// (`202`) the rest is recorded and finishes from the form's alarm, also after a restart.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Erasure {
+    /// The submission or form erased.
+    pub id: String,
+    /// Whether every copy is gone already.
+    pub complete: bool,
 }
 
 /// One attempt.

@@ -13,15 +13,15 @@ use crate::http::body;
 use crate::log::{emit, LogLine};
 use crate::platform::{new_id, now_ms};
 use crate::protocol::{
-    AddEndpoint, ClaimForm, DeleteEndpoint, DeleteForm, GetDelivery, GetEndpoint, GetForm,
-    GetSubmission, InitEndpoint, InitForm, ListAttempts, ListDeliveries, ListForms,
+    AddEndpoint, ClaimForm, DeleteEndpoint, DeleteForm, DeleteSubmission, GetDelivery, GetEndpoint,
+    GetForm, GetSubmission, InitEndpoint, InitForm, ListAttempts, ListDeliveries, ListForms,
     ListSubmissions, MarkNotSpam, PageQuery, PatchEndpoint, PatchForm, PublicKeys, ReleaseForm,
     RemoveEndpoint, ReplayFailed, ReplaySubmission, ResendDelivery, RetryDelivery, RotateSecret,
     SendTest, SubmissionFilter, FILE_PATH,
 };
 use crate::rpc;
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
-use crate::views::{FormView, List};
+use crate::views::{Erasure, FormView, List};
 
 /// Handles `/api/...` (except the OpenAPI document, which is public).
 pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
@@ -439,6 +439,15 @@ async fn submission_route(
             }
             Ok(resp)
         }
+        (Method::Delete, [s]) => erased(
+            &rpc::call(
+                &stub,
+                &DeleteSubmission {
+                    id: (*s).to_string(),
+                },
+            )
+            .await?,
+        ),
         (Method::Post, [s, "replay"]) => {
             let fields: ReplayFields = read_body(req, ctx).await?;
             let call = ReplaySubmission {
@@ -487,23 +496,20 @@ async fn create_form(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult<R
     }
 }
 
-async fn delete_form(env: &Env, form_id: &str) -> ApiResult<Response> {
-    let removed = rpc::call(&form_stub(env, form_id)?, &DeleteForm {}).await?;
-    for id in &removed.endpoint_ids {
-        if let Err(err) =
-            async { rpc::call(&rpc::endpoint(env, id)?, &DeleteEndpoint {}).await }.await
-        {
-            crate::objects::log_failure("front", "delete_endpoint", &err);
-        }
+/// `204` once an erasure is complete; `202` with the [`Erasure`] when its object finishes it
+/// later (from its alarm, also after a restart).
+fn erased(erasure: &Erasure) -> ApiResult<Response> {
+    if erasure.complete {
+        no_content()
+    } else {
+        json(202, erasure)
     }
-    rpc::call(
-        &rpc::registry(env)?,
-        &ReleaseForm {
-            id: form_id.to_string(),
-        },
-    )
-    .await?;
-    no_content()
+}
+
+async fn delete_form(env: &Env, form_id: &str) -> ApiResult<Response> {
+    // The form's object does the whole erasure (its files, its endpoints' queues and logs, its
+    // registry entry) so that it can finish it after a crash.
+    erased(&rpc::call(&form_stub(env, form_id)?, &DeleteForm {}).await?)
 }
 
 async fn list_endpoints(env: &Env, form_id: &str) -> ApiResult<Response> {

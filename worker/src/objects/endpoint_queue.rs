@@ -33,10 +33,10 @@ use crate::objects::finish;
 use crate::outbound::{send, Received, USER_AGENT};
 use crate::platform::{new_hmac_secret, new_id, new_signing_key, now_ms, now_u64, random_u32};
 use crate::protocol::{
-    Call, DeleteEndpoint, Done, EndpointDisabled, EndpointRecovered, Enqueue, Enqueued, Event,
-    GetDelivery, GetEndpoint, InitEndpoint, Job, ListAttempts, ListDeliveries, PageQuery,
-    PatchEndpoint, PublicKeys, RecoverEndpoint, ReplayFailed, ResendDelivery, RetryDelivery,
-    RotateSecret, SendTest,
+    Call, DeleteEndpoint, Done, EndpointDisabled, EndpointRecovered, Enqueue, Enqueued,
+    EraseSubmission, Event, GetDelivery, GetEndpoint, InitEndpoint, Job, ListAttempts,
+    ListDeliveries, PageQuery, PatchEndpoint, PublicKeys, RecoverEndpoint, ReplayFailed,
+    ResendDelivery, Retain, RetryDelivery, RotateSecret, SendTest,
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::EndpointSettings;
@@ -56,7 +56,7 @@ const IN_FLIGHT_GRACE_MS: u64 = 5_000;
 /// number of subrequests).
 const MAX_ATTEMPTS_PER_RUN: usize = 400;
 
-const SCHEMA: [&str; 7] = [
+const SCHEMA: [&str; 8] = [
     KV_TABLE,
     "CREATE TABLE IF NOT EXISTS deliveries(id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE,
        message_id TEXT NOT NULL, event_type TEXT NOT NULL, submission_id TEXT,
@@ -71,7 +71,13 @@ const SCHEMA: [&str; 7] = [
     "CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts(delivery_id)",
     requests::SCHEMA,
     requests::FAILURES_INDEX,
+    // Erased submissions (ids only): a job for one arriving after its erasure is refused.
+    "CREATE TABLE IF NOT EXISTS erased(submission_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)",
 ];
+
+/// Why a delivery's payload was removed, as its `last_error` when it was still pending.
+const CANCELLED_ERASED: &str = "cancelled: the submission was erased";
+const CANCELLED_EXPIRED: &str = "cancelled: past the form's retention";
 
 #[derive(Deserialize, Clone)]
 struct DeliveryRow {
@@ -241,6 +247,8 @@ impl EndpointQueue {
             GetDelivery::PATH => reply(self.get_delivery(read(req).await?)),
             ListAttempts::PATH => reply(self.list_attempts(read(req).await?)),
             RecoverEndpoint::PATH => reply(self.recover(read(req).await?).await),
+            EraseSubmission::PATH => reply(self.erase(read(req).await?).await),
+            Retain::PATH => reply(self.retain(read(req).await?).await),
             PublicKeys::PATH => reply(self.public_keys(read(req).await?)),
             RetryDelivery::PATH => reply(self.retry_now(read(req).await?).await),
             ResendDelivery::PATH => reply(self.resend(read(req).await?).await),
@@ -438,7 +446,20 @@ impl EndpointQueue {
             DeliveryStatus::Pending => (Some(now), None),
             _ => (None, Some("endpoint disabled")),
         };
-        let payload = job.event.payload(&job.message_id, settings.payload_shape);
+        if let Event::SubmissionCreated(submission) = &job.event {
+            let erased = self.db.count(
+                "SELECT COUNT(*) AS n FROM erased WHERE submission_id = ?",
+                vec![submission.id.as_str().into()],
+            )?;
+            if erased > 0 {
+                return Ok(false);
+            }
+        }
+        let payload = job.event.payload(
+            &job.message_id,
+            settings.payload_shape,
+            &settings.redaction()?,
+        );
         #[derive(Deserialize)]
         struct Inserted {
             id: String,
@@ -517,17 +538,21 @@ impl EndpointQueue {
     /// alarm is set already. `force`: set it even if an alarm appears to be set (at the end of an
     /// alarm run, the alarm being handled may still read as set).
     async fn arm(&self, force: bool) -> ApiResult<()> {
-        if !self.settings()?.health.enabled {
-            return Ok(());
-        }
-        let Some(at) = self
-            .db
-            .row::<NextRow>(
-                "SELECT MIN(next_attempt_ms) AS next FROM deliveries WHERE status = 'pending'",
-                vec![],
-            )?
-            .and_then(|r| r.next)
-        else {
+        let pending = if self.settings()?.health.enabled {
+            self.db
+                .row::<NextRow>(
+                    // A removed payload is never sent: its row must not keep the alarm busy.
+                    "SELECT MIN(next_attempt_ms) AS next FROM deliveries
+                     WHERE status = 'pending' AND length(payload) > 0",
+                    vec![],
+                )?
+                .and_then(|r| r.next)
+        } else {
+            None
+        };
+        // Retention runs for a disabled endpoint too.
+        let expiry = self.next_expiry()?;
+        let Some(at) = [pending, expiry].into_iter().flatten().min() else {
             return Ok(());
         };
         if !force && self.armed_at.get().is_some_and(|set| set <= at) {
@@ -560,6 +585,127 @@ impl EndpointQueue {
         Ok(EndpointRecovered { pending })
     }
 
+    /// The form's retention as this endpoint last heard it.
+    fn retention_ms(&self) -> ApiResult<Option<u64>> {
+        #[derive(Deserialize)]
+        struct ValueRow {
+            value: String,
+        }
+        Ok(self
+            .db
+            .row::<ValueRow>("SELECT value FROM kv WHERE key = 'retention_ms'", vec![])?
+            .and_then(|r| r.value.parse().ok()))
+    }
+
+    async fn retain(&self, call: Retain) -> ApiResult<Done> {
+        self.settings()?;
+        match call.retention_ms {
+            Some(ms) => self.db.exec(
+                "INSERT INTO kv(key, value) VALUES ('retention_ms', ?)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                vec![ms.to_string().into()],
+            )?,
+            None => self
+                .db
+                .exec("DELETE FROM kv WHERE key = 'retention_ms'", vec![])?,
+        }
+        self.expire()?;
+        self.arm(true).await?;
+        Ok(Done {})
+    }
+
+    /// Removes the payloads of deliveries and the answer excerpts of attempts older than the
+    /// form's retention; pending deliveries among them are cancelled. Ids, times and statuses
+    /// stay.
+    fn expire(&self) -> ApiResult<()> {
+        let Some(retention) = self.retention_ms()? else {
+            return Ok(());
+        };
+        let cutoff = formhook::retention::cutoff_ms(now_ms(), retention);
+        self.strip(
+            "created_ms < ? AND length(payload) > 0",
+            vec![cutoff.into()],
+            CANCELLED_EXPIRED,
+        )?;
+        self.db.exec(
+            "UPDATE attempts SET response_excerpt = '' WHERE started_ms < ? AND response_excerpt != ''",
+            vec![cutoff.into()],
+        )
+    }
+
+    /// When the oldest payload or excerpt still kept passes the retention.
+    fn next_expiry(&self) -> ApiResult<Option<i64>> {
+        let Some(retention) = self.retention_ms()? else {
+            return Ok(None);
+        };
+        let oldest = self
+            .db
+            .row::<NextRow>(
+                "SELECT MIN(t) AS next FROM (
+                   SELECT MIN(created_ms) AS t FROM deliveries WHERE length(payload) > 0
+                   UNION ALL SELECT MIN(started_ms) AS t FROM attempts WHERE response_excerpt != '')",
+                vec![],
+            )?
+            .and_then(|r| r.next);
+        Ok(formhook::retention::next_wake_ms(oldest, retention))
+    }
+
+    /// Empties the payloads of the deliveries matching `condition` and the answer excerpts of
+    /// their attempts; those still pending are cancelled (`skipped`, with `reason`).
+    fn strip(
+        &self,
+        condition: &str,
+        bindings: Vec<worker::SqlStorageValue>,
+        reason: &str,
+    ) -> ApiResult<()> {
+        self.db.exec(
+            &format!(
+                "UPDATE attempts SET response_excerpt = '' WHERE response_excerpt != ''
+                 AND delivery_id IN (SELECT id FROM deliveries WHERE {condition})"
+            ),
+            bindings.clone(),
+        )?;
+        let mut cancel = vec![reason.into()];
+        cancel.extend(bindings.clone());
+        self.db.exec(
+            &format!(
+                "UPDATE deliveries SET status = 'skipped', next_attempt_ms = NULL, last_error = ?
+                 WHERE status = 'pending' AND {condition}"
+            ),
+            cancel,
+        )?;
+        self.db.exec(
+            &format!("UPDATE deliveries SET payload = X'' WHERE {condition}"),
+            bindings,
+        )
+    }
+
+    /// Erases what this endpoint holds of one submission and tells the receiver if it asked.
+    async fn erase(&self, call: EraseSubmission) -> ApiResult<Done> {
+        let settings = self.settings()?;
+        self.db.exec(
+            "INSERT OR IGNORE INTO erased(submission_id, at_ms) VALUES (?, ?)",
+            vec![call.submission_id.as_str().into(), now_ms().into()],
+        )?;
+        self.strip(
+            "submission_id = ? AND event_type = ?",
+            vec![
+                call.submission_id.as_str().into(),
+                formhook::event::EventType::SubmissionCreated
+                    .as_str()
+                    .into(),
+            ],
+            CANCELLED_ERASED,
+        )?;
+        if let Some(notice) = &call.notice {
+            if settings.wants(notice.event.event_type()) {
+                self.insert_delivery(&settings, notice)?;
+            }
+        }
+        self.arm(false).await?;
+        Ok(Done {})
+    }
+
     /// Sends every due delivery, records the attempts, schedules what follows.
     async fn run_due(&self) -> ApiResult<()> {
         self.db.ensure(&SCHEMA)?;
@@ -569,6 +715,7 @@ impl EndpointQueue {
         // Alarm runs never overlap: whatever an earlier run left marked (it failed midway) is
         // no longer on the wire.
         self.in_flight.borrow_mut().clear();
+        self.expire()?;
         // Up to PARALLEL attempts in flight; as each ends it is recorded and the next due one
         // starts, so one slow answer does not hold the others back.
         let mut in_flight = FuturesUnordered::new();
@@ -600,10 +747,12 @@ impl EndpointQueue {
                 let started = now_u64();
                 // Count the attempt before sending: if the process dies mid-request the
                 // delivery is retried after its deadline, never forgotten. A row no longer
-                // pending (a replay superseded it while it waited in `queue`) is not sent.
+                // pending (a replay superseded it while it waited in `queue`), erased or expired
+                // since it was read is not claimed, so its old bytes are never sent.
                 let claimed: Option<IdOnly> = self.db.row(
                     "UPDATE deliveries SET attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?),
-                       next_attempt_ms = ? WHERE id = ? AND status = 'pending' RETURNING id",
+                       next_attempt_ms = ? WHERE id = ? AND status = 'pending' AND length(payload) > 0
+                     RETURNING id",
                     vec![
                         i64::from(attempt).into(),
                         int(started),
@@ -669,7 +818,7 @@ impl EndpointQueue {
         self.db.rows(
             &format!(
                 "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= ?
-                 ORDER BY next_attempt_ms LIMIT ?"
+                 AND length(payload) > 0 ORDER BY next_attempt_ms LIMIT ?"
             ),
             vec![now_ms().into(), DUE_BATCH.into()],
         )
@@ -711,6 +860,17 @@ impl EndpointQueue {
             .next_attempt_ms
             .filter(|_| status == DeliveryStatus::Pending)
             .map(int);
+        // Erased or expired while the attempt was in flight: keep the attempt's facts, not the
+        // receiver's answer, and leave the delivery cancelled.
+        let removed = self.db.count(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE id = ? AND length(payload) = 0",
+            vec![row.id.as_str().into()],
+        )? > 0;
+        let excerpt = if removed {
+            ""
+        } else {
+            received.excerpt.as_str()
+        };
         self.db.exec(
             &format!(
                 "INSERT INTO attempts({ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -724,7 +884,7 @@ impl EndpointQueue {
                 received.status.map(i64::from).into(),
                 verdict.outcome.code().into(),
                 int(ended.saturating_sub(started)),
-                received.excerpt.as_str().into(),
+                excerpt.into(),
                 received.error.clone().into(),
                 next.clone().into(),
             ],
@@ -740,7 +900,8 @@ impl EndpointQueue {
             )?;
         } else {
             self.db.exec(
-                "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ? WHERE id = ?",
+                "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ?
+                 WHERE id = ? AND length(payload) > 0",
                 vec![
                     status.as_str().into(),
                     next.into(),
@@ -848,6 +1009,7 @@ impl EndpointQueue {
             vec![call.id.into()],
         )?;
         Ok(DeliveryDetail {
+            payload_removed: row.payload.is_empty(),
             delivery: row.view(),
             // The payload is the core's JSON, so UTF-8; shown as text.
             payload: String::from_utf8(row.payload).map_err(ApiError::internal)?,

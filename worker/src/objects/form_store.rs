@@ -22,9 +22,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::objects::finish;
 use crate::platform::{new_id, now_ms, now_u64};
 use crate::protocol::{
-    AddEndpoint, Call, DeleteForm, DisabledEvent, Done, EndpointDisabled, Enqueue, Event,
-    FormDeleted, FormRecovered, GetForm, GetSubmission, IngestAnswer, IngestRequest, InitForm, Job,
-    ListSubmissions, MarkNotSpam, PageQuery, PatchForm, RecoverForm, RemoveEndpoint,
+    AddEndpoint, Call, DeleteForm, DeleteSubmission, DisabledEvent, Done, EndpointDisabled,
+    Enqueue, Event, FormRecovered, GetForm, GetSubmission, IngestAnswer, IngestRequest, InitForm,
+    Job, ListSubmissions, MarkNotSpam, PageQuery, PatchForm, RecoverForm, RemoveEndpoint,
     ReplaySubmission, SubmissionColumns, SubmissionEvent, SubmissionFilter, FILE_PATH, INGEST_PATH,
 };
 use crate::rpc::{self, read, reply};
@@ -65,7 +65,9 @@ fn spam_reason(code: i64) -> Option<SpamReason> {
     }
 }
 
-const SCHEMA: [&str; 6] = [
+mod privacy;
+
+const SCHEMA: [&str; 7] = [
     KV_TABLE,
     "CREATE TABLE IF NOT EXISTS endpoints(id TEXT PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS submissions(id TEXT PRIMARY KEY, message_id TEXT NOT NULL,
@@ -80,6 +82,7 @@ const SCHEMA: [&str; 6] = [
     // the form's `duplicate_window_seconds`, pruned by the alarm.
     "CREATE TABLE IF NOT EXISTS recent_posts(fingerprint TEXT PRIMARY KEY,
        submission_id TEXT NOT NULL, spam INTEGER NOT NULL, first_ms INTEGER NOT NULL)",
+    privacy::ERASURES_TABLE,
 ];
 
 /// What an outbox row hands on: a stored submission (read when handed on, so the row stays
@@ -240,11 +243,7 @@ impl DurableObject for FormStore {
         // Rows added from now on need another run: let the next submission set the alarm again.
         self.alarm_set.set(false);
         self.prune_alarm_ms.set(None);
-        let result = match self.drain_outbox().await {
-            Ok(()) => self.prune_recent_posts().await,
-            Err(err) => Err(err),
-        };
-        crate::objects::finish_alarm("form_store", &self.state, result).await
+        crate::objects::finish_alarm("form_store", &self.state, self.run_alarm().await).await
     }
 }
 
@@ -256,11 +255,12 @@ impl FormStore {
                 reply(self.ingest(IngestRequest::decode(framed)?).await)
             }
             FILE_PATH => self.file(req),
-            InitForm::PATH => reply(self.init(read(req).await?)),
+            InitForm::PATH => reply(self.init(read(req).await?).await),
             GetForm::PATH => reply(self.get(read(req).await?)),
-            PatchForm::PATH => reply(self.patch(read(req).await?)),
-            DeleteForm::PATH => reply(self.delete(read(req).await?).await),
-            AddEndpoint::PATH => reply(self.add_endpoint(read(req).await?)),
+            PatchForm::PATH => reply(self.patch(read(req).await?).await),
+            DeleteForm::PATH => reply(self.delete_form(read(req).await?).await),
+            DeleteSubmission::PATH => reply(self.delete_submission(read(req).await?).await),
+            AddEndpoint::PATH => reply(self.add_endpoint(read(req).await?).await),
             RemoveEndpoint::PATH => reply(self.remove_endpoint(read(req).await?)),
             ListSubmissions::PATH => reply(self.list_submissions(read(req).await?)),
             SubmissionColumns::PATH => reply(self.submission_columns(read(req).await?)),
@@ -282,6 +282,10 @@ impl FormStore {
             .db
             .load_settings()?
             .ok_or_else(ApiError::form_not_found)?;
+        // A form being erased is gone for every caller.
+        if self.erasing_form()?.is_some() {
+            return Err(ApiError::form_not_found());
+        }
         self.db.ensure(&SCHEMA)?;
         let ids: Vec<IdRow> = self
             .db
@@ -318,7 +322,14 @@ impl FormStore {
         Ok(())
     }
 
-    fn init(&self, call: InitForm) -> ApiResult<FormView> {
+    async fn init(&self, call: InitForm) -> ApiResult<FormView> {
+        // The id was claimed in the registry again, so an erasure of an older form under it got
+        // as far as releasing the id: only this object's own storage is left to clear.
+        if self.erasing_form()?.is_some() {
+            self.state.storage().delete_all().await?;
+            self.db.reset();
+            self.cache.borrow_mut().take();
+        }
         if self.db.load_settings::<FormSettings>()?.is_some() {
             return Err(ApiError::new(
                 409,
@@ -335,31 +346,32 @@ impl FormStore {
         self.view()
     }
 
-    fn patch(&self, call: PatchForm) -> ApiResult<FormView> {
+    async fn patch(&self, call: PatchForm) -> ApiResult<FormView> {
         let mut settings = self.settings()?;
+        let retention_before = settings.retention_days;
         settings.apply(call.fields)?;
         self.save(&settings)?;
+        if settings.retention_days != retention_before {
+            // The alarm removes what is now too old and tells the endpoints.
+            self.state.storage().set_alarm(0).await?;
+            self.alarm_set.set(true);
+        }
         self.view()
     }
 
-    async fn delete(&self, _: DeleteForm) -> ApiResult<FormDeleted> {
-        let endpoint_ids = self.endpoint_ids()?;
-        self.cache.borrow_mut().take();
-        self.state.storage().delete_alarm().await?;
-        self.state.storage().delete_all().await?;
-        self.db.reset();
-        self.cache.borrow_mut().take();
-        self.stored_bytes.set(None);
-        Ok(FormDeleted { endpoint_ids })
-    }
-
-    fn add_endpoint(&self, call: AddEndpoint) -> ApiResult<Done> {
-        self.settings()?;
+    async fn add_endpoint(&self, call: AddEndpoint) -> ApiResult<Done> {
+        let settings = self.settings()?;
         self.db.exec(
             "INSERT OR IGNORE INTO endpoints(id) VALUES (?)",
             vec![call.endpoint_id.into()],
         )?;
         self.cache.borrow_mut().take();
+        // A new endpoint hears the form's retention from the next alarm run.
+        self.forget_retention_told()?;
+        if settings.retention_days > 0 {
+            self.state.storage().set_alarm(0).await?;
+            self.alarm_set.set(true);
+        }
         Ok(Done {})
     }
 
@@ -555,7 +567,7 @@ impl FormStore {
                 u64::try_from(now).unwrap_or(0),
                 settings.duplicate_window_seconds,
             );
-            self.arm_prune(i64::try_from(expires).unwrap_or(i64::MAX), false)
+            self.arm_prune(i64::try_from(expires).unwrap_or(i64::MAX))
                 .await?;
         }
         Ok(IngestAnswer {
@@ -592,19 +604,13 @@ impl FormStore {
     }
 
     /// Makes sure an alarm runs by `at` (Unix ms) to prune recent posts: a set alarm that runs
-    /// sooner (the outbox's) prunes too, and re-arms for what is left. `in_alarm`: called at the
-    /// end of an alarm run, where the alarm being handled may still read as set.
-    async fn arm_prune(&self, at: i64, in_alarm: bool) -> ApiResult<()> {
+    /// sooner prunes too (every alarm run does), and re-arms for what is left.
+    async fn arm_prune(&self, at: i64) -> ApiResult<()> {
         if self.alarm_set.get() || self.prune_alarm_ms.get().is_some_and(|set| set <= at) {
             return Ok(());
         }
         let storage = self.state.storage();
-        let current = if in_alarm {
-            None
-        } else {
-            storage.get_alarm().await?
-        };
-        match current {
+        match storage.get_alarm().await? {
             Some(current) if current <= at => self.prune_alarm_ms.set(Some(current)),
             _ => {
                 storage.set_alarm((at - now_ms()).max(0)).await?;
@@ -614,11 +620,11 @@ impl FormStore {
         Ok(())
     }
 
-    /// Forgets recent posts past the form's duplicate window and sets the alarm for the next
-    /// to expire, unless an earlier alarm is set.
-    async fn prune_recent_posts(&self) -> ApiResult<()> {
+    /// Forgets recent posts past the form's duplicate window; returns when the next expires
+    /// (the alarm run wakes for it).
+    fn prune_recent_posts(&self) -> ApiResult<Option<i64>> {
         let Ok(settings) = self.settings() else {
-            return Ok(());
+            return Ok(None);
         };
         let window = settings.duplicate_window_seconds;
         let now = u64::try_from(now_ms()).unwrap_or(0);
@@ -639,13 +645,7 @@ impl FormStore {
                 next = Some(next.map_or(expires, |n| n.min(expires)));
             }
         }
-        match next {
-            Some(at) => {
-                self.arm_prune(i64::try_from(at).unwrap_or(i64::MAX), true)
-                    .await
-            }
-            None => Ok(()),
-        }
+        Ok(next.map(|at| i64::try_from(at).unwrap_or(i64::MAX)))
     }
 
     /// Bytes of stored submissions and files (see `stored_bytes`).
@@ -881,9 +881,20 @@ impl FormStore {
     }
 
     async fn recover(&self, _: RecoverForm) -> ApiResult<FormRecovered> {
+        if let Some(form_id) = self.erasing_form()? {
+            // An erasure a crash interrupted: the alarm finishes it.
+            if !self.erasure_stopped(&form_id) {
+                self.state.storage().set_alarm(0).await?;
+            }
+            return Ok(FormRecovered {
+                endpoint_ids: Vec::new(),
+                outbox: 0,
+            });
+        }
         let endpoint_ids = self.endpoint_ids()?;
         let outbox = self.db.count("SELECT COUNT(*) AS n FROM outbox", vec![])?;
-        if outbox > 0 && self.state.storage().get_alarm().await?.is_none() {
+        let privacy = self.has_privacy_work(&self.settings()?)?;
+        if (outbox > 0 || privacy) && self.state.storage().get_alarm().await?.is_none() {
             self.state.storage().set_alarm(0).await?;
             self.alarm_set.set(true);
         }
@@ -933,12 +944,38 @@ impl FormStore {
         )))
     }
 
-    /// Hands due outbox rows to their endpoint queues, one call per endpoint per batch;
-    /// failures back off and stay queued.
-    async fn drain_outbox(&self) -> ApiResult<()> {
+    /// One alarm run: finish a form erasure, or hand on the outbox, finish submission
+    /// erasures and apply the retention; then wake again for whatever is earliest.
+    async fn run_alarm(&self) -> ApiResult<()> {
+        if let Some(form_id) = self.erasing_form()? {
+            if !self.erasure_stopped(&form_id) && !self.finish_form_erasure(&form_id).await? {
+                self.state.storage().set_alarm(5_000).await?;
+            }
+            return Ok(());
+        }
         let Ok(settings) = self.settings() else {
             return Ok(());
         };
+        let outbox_next = self.drain_outbox(&settings).await?;
+        let privacy_next = self.privacy_duties(&settings).await?;
+        let prune_next = self.prune_recent_posts()?;
+        if let Some(at) = [outbox_next, privacy_next, prune_next]
+            .into_iter()
+            .flatten()
+            .min()
+        {
+            self.state
+                .storage()
+                .set_alarm((at - now_ms()).max(0))
+                .await?;
+            self.alarm_set.set(true);
+        }
+        Ok(())
+    }
+
+    /// Hands due outbox rows to their endpoint queues, one call per endpoint per batch;
+    /// failures back off and stay queued. Returns when the next row is due.
+    async fn drain_outbox(&self, settings: &FormSettings) -> ApiResult<Option<i64>> {
         let rows: Vec<OutboxRow> = self.db.rows(
             "SELECT id, endpoint_id, item, attempts FROM outbox WHERE next_ms <= ? ORDER BY id LIMIT ?",
             vec![now_ms().into(), OUTBOX_BATCH.into()],
@@ -950,7 +987,7 @@ impl FormStore {
             // Keep each run's calls small; what is left stays due and runs next.
             batch_bytes += row.item.len();
             let item: OutboxItem = serde_json::from_str(&row.item).map_err(ApiError::internal)?;
-            let job = self.job_of(item, &settings)?.map(|(job, size)| {
+            let job = self.job_of(item, settings)?.map(|(job, size)| {
                 batch_bytes += size;
                 job
             });
@@ -1003,17 +1040,9 @@ impl FormStore {
                 }
             }
         }
-        if let Some(at) = self
+        Ok(self
             .db
             .row::<NextRow>("SELECT MIN(next_ms) AS next FROM outbox", vec![])?
-            .and_then(|n| n.next)
-        {
-            self.state
-                .storage()
-                .set_alarm((at - now_ms()).max(0))
-                .await?;
-            self.alarm_set.set(true);
-        }
-        Ok(())
+            .and_then(|n| n.next))
     }
 }

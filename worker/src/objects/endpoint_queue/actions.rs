@@ -77,6 +77,12 @@ impl EndpointQueue {
                 "this delivery is still pending: retry it now instead",
             ));
         }
+        if row.payload.is_empty() {
+            return Err(conflict(
+                "payload_removed",
+                "this delivery's payload was erased or passed the form's retention: nothing to send",
+            ));
+        }
         self.db.exec(
             "UPDATE deliveries SET status = 'pending', next_attempt_ms = ?, replay = 1 WHERE id = ?",
             vec![now_ms().into(), row.id.as_str().into()],
@@ -90,7 +96,7 @@ impl EndpointQueue {
         self.sending()?;
         let rows: Vec<IdRow> = self.db.rows(
             "UPDATE deliveries SET status = 'pending', next_attempt_ms = ?, replay = 1
-             WHERE status = 'failed' RETURNING id",
+             WHERE status = 'failed' AND length(payload) > 0 RETURNING id",
             vec![now_ms().into()],
         )?;
         if !rows.is_empty() {
