@@ -21,6 +21,7 @@ mod settings;
 mod ssrf;
 mod storage;
 mod views;
+mod work;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -147,6 +147,9 @@ calls! {
     ReleaseForm { pub id: String } => Done, "/registry/release";
     /// Every form id, oldest first.
     ListForms {} => Vec<String>, "/registry/list";
+
+    /// The object's work counters (any object; not itself counted).
+    ReadWork {} => crate::work::WorkCounts, "/work";
 }
 
 /// The submission event's content: what the form stored.

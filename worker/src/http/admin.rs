@@ -136,7 +136,7 @@ fn check_destination(req: &Request, env: &Env, url: &str) -> ApiResult<()> {
     crate::ssrf::check(env, url).map_err(|m| ApiError::new(422, "url_not_allowed", m))
 }
 
-fn form_stub(env: &Env, form_id: &str) -> ApiResult<Stub> {
+pub(crate) fn form_stub(env: &Env, form_id: &str) -> ApiResult<Stub> {
     if !is_valid_form_id(form_id) {
         return Err(ApiError::form_not_found());
     }
@@ -219,6 +219,7 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response
         (m, ["forms", f, "endpoints", e, rest @ ..]) => {
             endpoint_route(&mut req, env, ctx, m, f, e, rest).await
         }
+        (Method::Get, ["forms", f, "work"]) => crate::http::work::form_work(env, f).await,
         (m, ["forms", f, "submissions", rest @ ..]) => {
             submission_route(&mut req, env, ctx, m, f, rest).await
         }

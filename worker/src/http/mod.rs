@@ -4,3 +4,4 @@ pub mod admin;
 pub mod body;
 pub mod ingest;
 pub mod pages;
+pub mod work;

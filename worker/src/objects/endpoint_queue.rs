@@ -187,11 +187,15 @@ impl DurableObject for EndpointQueue {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if let Some(counts) = crate::objects::count_request(self.db.work(), &req) {
+            return counts;
+        }
         let result = self.route(&mut req).await;
         finish("endpoint_queue", &req, result)
     }
 
     async fn alarm(&self) -> Result<Response> {
+        self.db.work().request();
         self.armed_at.set(None);
         crate::objects::finish_alarm("endpoint_queue", &self.state, self.run_due().await).await
     }
@@ -492,6 +496,7 @@ impl EndpointQueue {
         };
         if current.is_none_or(|c| c > at) {
             storage.set_alarm((at - now_ms()).max(0)).await?;
+            self.db.work().alarm_set();
             self.armed_at.set(Some(at));
         } else {
             self.armed_at.set(current);
@@ -561,6 +566,7 @@ impl EndpointQueue {
                 )?;
                 let snap = Rc::clone(&snapshot);
                 let guard = guard.clone();
+                self.db.work().delivery_sent();
                 in_flight.push(async move {
                     let headers = attempt_headers(&Attempt {
                         scheme: snap.scheme,
@@ -685,6 +691,7 @@ impl EndpointQueue {
                 endpoint_id: &settings.id,
                 reason: reason.code(),
             });
+            self.db.work().object_call();
             let told = async {
                 let stub = rpc::form(&self.env, &settings.form_id)?;
                 rpc::call(

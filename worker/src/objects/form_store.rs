@@ -179,11 +179,15 @@ impl DurableObject for FormStore {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if let Some(counts) = crate::objects::count_request(self.db.work(), &req) {
+            return counts;
+        }
         let result = self.route(&mut req).await;
         finish("form_store", &req, result)
     }
 
     async fn alarm(&self) -> Result<Response> {
+        self.db.work().request();
         // Rows added from now on need another run: let the next submission set the alarm again.
         self.alarm_set.set(false);
         crate::objects::finish_alarm("form_store", &self.state, self.drain_outbox().await).await
@@ -254,6 +258,7 @@ impl FormStore {
     async fn wake(&self) -> ApiResult<()> {
         if !self.alarm_set.get() {
             self.state.storage().set_alarm(0).await?;
+            self.db.work().alarm_set();
             self.alarm_set.set(true);
         }
         Ok(())
@@ -679,6 +684,7 @@ impl FormStore {
         let outbox = self.db.count("SELECT COUNT(*) AS n FROM outbox", vec![])?;
         if outbox > 0 && self.state.storage().get_alarm().await?.is_none() {
             self.state.storage().set_alarm(0).await?;
+            self.db.work().alarm_set();
             self.alarm_set.set(true);
         }
         Ok(FormRecovered {
@@ -775,6 +781,7 @@ impl FormStore {
                 let Ok(stub) = rpc::endpoint(&self.env, endpoint_id) else {
                     return false;
                 };
+                self.db.work().object_call();
                 match rpc::call(&stub, &Enqueue { jobs: jobs.clone() }).await {
                     Ok(_) => true,
                     // The endpoint was deleted: its rows are void.
@@ -806,6 +813,7 @@ impl FormStore {
                 .storage()
                 .set_alarm((at - now_ms()).max(0))
                 .await?;
+            self.db.work().alarm_set();
             self.alarm_set.set(true);
         }
         Ok(())
