@@ -7,12 +7,15 @@
 //!   delivery takes after each attempt, from the retry policy's [`Decision`](crate::retry::Decision).
 //! - [`secrets`]: an endpoint's signing secrets, rotation with a grace period, the live set at
 //!   `now`.
+//! - [`window`]: how many attempts of an endpoint run at once, and which start next (parallel
+//!   up to a limit, or FIFO: one at a time in queue order).
 //!
 //! Every function takes the clock as an argument; nothing here reads time or does I/O.
 
 pub mod headers;
 pub mod health;
 pub mod secrets;
+pub mod window;
 
 pub use headers::{
     attempt_headers, is_reserved_header, Attempt, AttemptError, CustomHeaders, HeaderError,
@@ -22,3 +25,4 @@ pub use secrets::{
     check_signing_secret, min_key_bytes, PublishedKey, SecretKind, SecretSet, Signing,
     SigningSecret, WeakSecret,
 };
+pub use window::{Pending, Plan, Window, WindowError};

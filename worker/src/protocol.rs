@@ -140,6 +140,9 @@ calls! {
     RecoverEndpoint {} => EndpointRecovered, "/endpoint/recover";
     /// The live ed25519 public keys (`GET /keys/{endpoint_id}`).
     PublicKeys {} => KeysView, "/endpoint/keys";
+    /// Runs one sending lane (the endpoint's alarm calls its own object once per lane when its
+    /// window needs more connections than one invocation holds).
+    RunLane {} => Done, "/endpoint/lane";
 
     /// Reserves a form id (`409 form_exists` if taken).
     ClaimForm { pub id: String, pub created_ms: i64 } => Done, "/registry/claim";

@@ -4,7 +4,7 @@
 use formhook::captcha::{OnError, Provider};
 use formhook::delivery::{
     check_signing_secret, CustomHeaders, EndpointHealth, SecretKind, SecretSet, Signing,
-    SigningSecret, WeakSecret,
+    SigningSecret, WeakSecret, Window,
 };
 use formhook::event::{EventType, PayloadShape};
 use formhook::ingest::{is_valid_form_id, is_valid_redirect, DEFAULT_HONEYPOT_FIELD};
@@ -583,6 +583,16 @@ pub struct EndpointSettings {
     pub secrets: SecretSet,
     /// Creation time, Unix ms.
     pub created_ms: i64,
+    /// Attempts in flight at once (endpoints stored before this setting read the default).
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u32,
+    /// One attempt at a time, in submission order.
+    #[serde(default)]
+    pub fifo: bool,
+}
+
+fn default_max_in_flight() -> u32 {
+    formhook::delivery::window::DEFAULT_MAX_IN_FLIGHT
 }
 
 /// The fields of an endpoint the admin API accepts (`POST` creates, `PATCH` changes those given).
@@ -642,6 +652,15 @@ pub struct EndpointFields {
     /// `standard-webhooks`, 16 bytes for the other schemes (`422 secret_too_short`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Attempts in flight at once, 1 to 24 (default 5). Up to 6 run in one invocation; a
+    /// higher limit spreads them over several.
+    #[schemars(range(min = 1, max = 24))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u32>,
+    /// Deliver one at a time in submission order (default false): a delivery waiting for a
+    /// retry holds back every later one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fifo: Option<bool>,
 }
 
 /// Checks a secret given to sign for `scheme`: `422 invalid_field` naming `secret` when the
@@ -681,6 +700,8 @@ impl EndpointSettings {
             health: EndpointHealth::default(),
             secrets: SecretSet::default(),
             created_ms: now_ms,
+            max_in_flight: default_max_in_flight(),
+            fifo: false,
         };
         // The secret is the caller's to check for the chosen scheme; no switch happens here.
         endpoint.scheme = fields.scheme.unwrap_or(endpoint.scheme);
@@ -787,6 +808,14 @@ impl EndpointSettings {
         if let Some(enabled) = fields.enabled {
             self.health.set_enabled(enabled);
         }
+        if let Some(limit) = fields.max_in_flight {
+            Window::new(limit, self.fifo)
+                .map_err(|e| ApiError::field("max_in_flight", e.message()))?;
+            self.max_in_flight = limit;
+        }
+        if let Some(fifo) = fields.fifo {
+            self.fifo = fifo;
+        }
         if self.url.is_empty() {
             return Err(ApiError::field("url", "is required"));
         }
@@ -826,6 +855,12 @@ impl EndpointSettings {
             disable_after_ms: self.disable_after_seconds.saturating_mul(1000),
             ..Policy::DEFAULT
         }
+    }
+
+    /// The delivery window: the in-flight limit and FIFO mode (a stored limit out of range,
+    /// which `apply` never writes, reads as the default).
+    pub fn window(&self) -> Window {
+        Window::new(self.max_in_flight, self.fifo).unwrap_or_default()
     }
 }
 

@@ -225,6 +225,10 @@ pub struct EndpointView {
     /// The signing secret: in the answer that creates the endpoint only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Attempts in flight at once.
+    pub max_in_flight: u32,
+    /// One attempt at a time, in submission order.
+    pub fifo: bool,
 }
 
 impl EndpointView {
@@ -262,6 +266,8 @@ impl EndpointView {
             created_at: iso(endpoint.created_ms),
             stats,
             secret: None,
+            max_in_flight: endpoint.max_in_flight,
+            fifo: endpoint.fifo,
         }
     }
 }

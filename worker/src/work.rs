@@ -10,7 +10,9 @@ use std::cell::Cell;
 use serde::{Deserialize, Serialize};
 
 /// What one object (or a sum of objects) did since its instance started.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct WorkCounts {
     /// Requests to the object: fetches and alarm runs (reading these counters is not counted).
     pub requests: u64,

@@ -5,31 +5,26 @@
 //! result does to the delivery and the endpoint (`EndpointHealth::after_attempt`), rotation
 //! (`SecretSet`).
 
-use std::cell::Cell;
-use std::collections::VecDeque;
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashSet, VecDeque};
 
 use formhook::delivery::health::AttemptFacts;
 use formhook::delivery::secrets::{DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS};
-use formhook::delivery::{
-    attempt_headers, Attempt, DeliveryStatus, SecretKind, SecretSet, SigningSecret,
-};
-use formhook::retry::AttemptResult;
+use formhook::delivery::{DeliveryStatus, SecretKind, SecretSet, SigningSecret};
 use formhook::Key;
-use futures_util::stream::FuturesUnordered;
-use futures_util::StreamExt;
+use futures_util::future::join_all;
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::error::{ApiError, ApiResult};
 use crate::log::{emit, LogLine};
 use crate::objects::finish;
-use crate::outbound::{send, Received, USER_AGENT};
+use crate::outbound::Received;
 use crate::platform::{new_hmac_secret, new_id, new_signing_key, now_ms, now_u64, random_u32};
 use crate::protocol::{
     Call, DeleteEndpoint, Done, EndpointDisabled, EndpointRecovered, Enqueue, Enqueued, Event,
     GetDelivery, GetEndpoint, InitEndpoint, Job, ListAttempts, ListDeliveries, PageQuery,
-    PatchEndpoint, PublicKeys, RecoverEndpoint, RotateSecret, SendTest,
+    PatchEndpoint, PublicKeys, RecoverEndpoint, RotateSecret, RunLane, SendTest,
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::EndpointSettings;
@@ -39,15 +34,15 @@ use crate::views::{
     Rotated, TestSent,
 };
 
-/// Deliveries read per query, and at most this many attempts in flight (the runtime allows six
-/// simultaneous outbound connections per invocation).
+/// Deliveries read per query (besides those in flight, which a query also returns).
 const DUE_BATCH: i64 = 24;
-const PARALLEL: usize = 5;
-/// An attempt in flight is assumed lost (the process died) this long after its deadline.
-const IN_FLIGHT_GRACE_MS: u64 = 5_000;
-/// Attempts started per alarm run; the rest run in the next one (an invocation has a bounded
+/// Attempts started per lane run; the rest run in the next one (an invocation has a bounded
 /// number of subrequests).
 const MAX_ATTEMPTS_PER_RUN: usize = 400;
+
+/// The sending loop (lanes, the delivery window); in its own file.
+#[path = "endpoint_lanes.rs"]
+mod lanes;
 
 const SCHEMA: [&str; 5] = [
     KV_TABLE,
@@ -173,6 +168,17 @@ pub struct EndpointQueue {
     /// The alarm time this instance set and that has not fired yet, so bursts of enqueues do not
     /// each read and write the alarm.
     armed_at: Cell<Option<i64>>,
+    /// This object is the only writer of its settings: read once, kept until it changes them.
+    cache: RefCell<Option<EndpointSettings>>,
+    /// Deliveries with an attempt running now (in memory: after a restart nothing is running,
+    /// and a delivery whose attempt died with the process is due again).
+    in_flight: RefCell<HashSet<String>>,
+    /// Due deliveries read but not started yet, shared by the lanes (parallel mode).
+    due: RefCell<VecDeque<DeliveryRow>>,
+    /// Lanes running now (the alarm's and the ones it started with [`RunLane`]).
+    lanes: Cell<u32>,
+    /// Wakes waiting lanes when deliveries arrive or a slot frees.
+    wakeup: super::wakeup::Wakeup,
 }
 
 impl DurableObject for EndpointQueue {
@@ -183,6 +189,11 @@ impl DurableObject for EndpointQueue {
             env,
             db,
             armed_at: Cell::new(None),
+            cache: RefCell::new(None),
+            in_flight: RefCell::new(HashSet::new()),
+            due: RefCell::new(VecDeque::new()),
+            lanes: Cell::new(0),
+            wakeup: super::wakeup::Wakeup::default(),
         }
     }
 
@@ -221,16 +232,28 @@ impl EndpointQueue {
             ListAttempts::PATH => reply(self.list_attempts(read(req).await?)),
             RecoverEndpoint::PATH => reply(self.recover(read(req).await?).await),
             PublicKeys::PATH => reply(self.public_keys(read(req).await?)),
+            RunLane::PATH => {
+                read::<RunLane>(req).await?;
+                reply(self.lane().await.map(|()| Done {}))
+            }
             _ => Err(ApiError::no_route()),
         }
     }
 
     fn settings(&self) -> ApiResult<EndpointSettings> {
-        self.db.load_settings()?.ok_or_else(not_found)
+        if let Some(hit) = self.cache.borrow().as_ref() {
+            return Ok(hit.clone());
+        }
+        let settings: EndpointSettings = self.db.load_settings()?.ok_or_else(not_found)?;
+        *self.cache.borrow_mut() = Some(settings.clone());
+        Ok(settings)
     }
 
     fn save(&self, settings: &EndpointSettings) -> ApiResult<()> {
-        self.db.save_settings(settings)
+        self.cache.borrow_mut().take();
+        self.db.save_settings(settings)?;
+        *self.cache.borrow_mut() = Some(settings.clone());
+        Ok(())
     }
 
     /// The endpoint's view with delivery counts.
@@ -323,9 +346,12 @@ impl EndpointQueue {
 
     async fn delete(&self, _: DeleteEndpoint) -> ApiResult<Done> {
         self.settings()?;
+        self.cache.borrow_mut().take();
+        self.due.borrow_mut().clear();
         self.state.storage().delete_alarm().await?;
         self.state.storage().delete_all().await?;
         self.db.reset();
+        self.cache.borrow_mut().take();
         Ok(Done {})
     }
 
@@ -393,7 +419,12 @@ impl EndpointQueue {
             }
         }
         if queued > 0 && settings.health.enabled {
-            self.arm(false).await?;
+            if self.lanes.get() > 0 {
+                // A running lane picks them up; it sets the alarm for what is left when it ends.
+                self.wakeup.wake();
+            } else {
+                self.arm(false).await?;
+            }
         }
         Ok(Enqueued { queued })
     }
@@ -475,12 +506,15 @@ impl EndpointQueue {
         if !self.settings()?.health.enabled {
             return Ok(());
         }
+        // In FIFO mode the oldest pending delivery decides: the others wait behind it.
+        let next_query = if self.settings()?.fifo {
+            "SELECT next_attempt_ms AS next FROM deliveries WHERE status = 'pending' ORDER BY rowid LIMIT 1"
+        } else {
+            "SELECT MIN(next_attempt_ms) AS next FROM deliveries WHERE status = 'pending'"
+        };
         let Some(at) = self
             .db
-            .row::<NextRow>(
-                "SELECT MIN(next_attempt_ms) AS next FROM deliveries WHERE status = 'pending'",
-                vec![],
-            )?
+            .row::<NextRow>(next_query, vec![])?
             .and_then(|r| r.next)
         else {
             return Ok(());
@@ -516,108 +550,61 @@ impl EndpointQueue {
         Ok(EndpointRecovered { pending })
     }
 
-    /// Sends every due delivery, records the attempts, schedules what follows.
+    /// Sends every due delivery, records the attempts, schedules what follows: in one lane, or,
+    /// when the endpoint's window needs more connections than one invocation holds, in a lane
+    /// per [`RunLane`] call to itself (each call its own invocation).
     async fn run_due(&self) -> ApiResult<()> {
         self.db.ensure(&SCHEMA)?;
-        let Some(mut settings) = self.db.load_settings::<EndpointSettings>()? else {
+        if self.db.load_settings::<EndpointSettings>()?.is_none() {
             return Ok(());
-        };
-        // Up to PARALLEL attempts in flight; as each ends it is recorded and the next due one
-        // starts, so one slow answer does not hold the others back.
-        let mut in_flight = FuturesUnordered::new();
-        let mut queue: VecDeque<DeliveryRow> = VecDeque::new();
-        let now = now_u64();
-        let snapshot = Rc::new(Snapshot {
-            url: settings.url.clone(),
-            scheme: settings.scheme,
-            keys: settings
-                .secrets
-                .keys(settings.scheme, settings.signing, now),
-            headers: settings.headers.clone(),
-            timeout_ms: settings.timeout_ms,
-        });
-        let guard = crate::ssrf::check(&self.env, &snapshot.url);
-        let mut started_count = 0;
-        loop {
-            while in_flight.len() < PARALLEL
-                && settings.health.enabled
-                && started_count < MAX_ATTEMPTS_PER_RUN
-            {
-                if queue.is_empty() {
-                    // Sent rows were pushed past their deadline, so they never read as due twice.
-                    queue.extend(self.due_rows()?);
-                }
-                let Some(row) = queue.pop_front() else { break };
-                started_count += 1;
-                let attempt = row.attempts.saturating_add(1);
-                let attempt_id = new_id("att")?;
-                let started = now_u64();
-                // Count the attempt before sending: if the process dies mid-request the
-                // delivery is retried after its deadline, never forgotten.
-                self.db.exec(
-                    "UPDATE deliveries SET attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?),
-                       next_attempt_ms = ? WHERE id = ?",
-                    vec![
-                        i64::from(attempt).into(),
-                        int(started),
-                        int(started + snapshot.timeout_ms + IN_FLIGHT_GRACE_MS),
-                        row.id.as_str().into(),
-                    ],
-                )?;
-                let snap = Rc::clone(&snapshot);
-                let guard = guard.clone();
-                self.db.work().delivery_sent();
-                in_flight.push(async move {
-                    let headers = attempt_headers(&Attempt {
-                        scheme: snap.scheme,
-                        keys: &snap.keys,
-                        message_id: &row.message_id,
-                        event_type: &row.event_type,
-                        attempt_id: &attempt_id,
-                        attempt,
-                        timestamp: i64::try_from(started / 1000).unwrap_or(0),
-                        payload: &row.payload,
-                        custom: &snap.headers,
-                        user_agent: USER_AGENT,
-                    });
-                    let received = match (guard, headers) {
-                        (Err(message), _) => {
-                            Received::failure(AttemptResult::NetworkError, message)
-                        }
-                        (_, Err(err)) => Received::failure(
-                            AttemptResult::NetworkError,
-                            format!("{}: {}", err.code(), err.message()),
-                        ),
-                        (Ok(()), Ok(headers)) => {
-                            send(&snap.url, &headers, &row.payload, snap.timeout_ms, started).await
-                        }
-                    };
-                    (row, attempt, attempt_id, started, received)
-                });
-            }
-            let Some((row, attempt, attempt_id, started, received)) = in_flight.next().await else {
-                break;
-            };
-            let was_enabled = settings.health.enabled;
-            self.record(&mut settings, &row, attempt, &attempt_id, started, received)
-                .await?;
-            if was_enabled && !settings.health.enabled {
-                // Disabled (410 or a failure window): what was picked but not sent stays pending.
-                queue.clear();
-            }
         }
-        self.arm(true).await
+        let lanes = self.settings()?.window().lanes();
+        if lanes <= 1 {
+            return self.lane().await;
+        }
+        let own = self.state.id().to_string();
+        let calls = (0..lanes).map(|_| async {
+            let stub = self
+                .env
+                .durable_object("ENDPOINTS")?
+                .id_from_string(&own)?
+                .get_stub()?;
+            self.db.work().object_call();
+            rpc::call(&stub, &RunLane {}).await
+        });
+        let results = join_all(calls).await;
+        if results.iter().all(Result::is_err) {
+            // No lane started: send from here rather than not at all.
+            if let Some(Err(err)) = results.into_iter().next() {
+                crate::objects::log_failure("endpoint_queue", "run_lane", &err);
+            }
+            return self.lane().await;
+        }
+        for err in results.into_iter().filter_map(Result::err) {
+            crate::objects::log_failure("endpoint_queue", "run_lane", &err);
+        }
+        Ok(())
     }
 
-    /// Due pending deliveries, oldest first.
+    /// Due pending deliveries, oldest first, without those in flight (which stay due while
+    /// their attempt runs).
     fn due_rows(&self) -> ApiResult<Vec<DeliveryRow>> {
-        self.db.rows(
+        let running = self.in_flight.borrow().len();
+        let rows: Vec<DeliveryRow> = self.db.rows(
             &format!(
                 "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= ?
                  ORDER BY next_attempt_ms LIMIT ?"
             ),
-            vec![now_ms().into(), DUE_BATCH.into()],
-        )
+            vec![
+                now_ms().into(),
+                (DUE_BATCH + i64::try_from(running).unwrap_or(0)).into(),
+            ],
+        )?;
+        let in_flight = self.in_flight.borrow();
+        Ok(rows
+            .into_iter()
+            .filter(|row| !in_flight.contains(&row.id))
+            .collect())
     }
 
     /// Logs one attempt and applies the core's verdict to the delivery and the endpoint.
@@ -662,13 +649,18 @@ impl EndpointQueue {
                 next.clone().into(),
             ],
         )?;
+        // One write per attempt: the count and first-attempt time go with the verdict (an
+        // attempt cut off by a restart is not counted, and its delivery is due again).
         self.db.exec(
-            "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ? WHERE id = ?",
+            "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ?,
+               attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?) WHERE id = ?",
             vec![
                 verdict.status.as_str().into(),
                 next.into(),
                 received.status.map(i64::from).into(),
                 received.error.clone().into(),
+                i64::from(attempt).into(),
+                int(started),
                 row.id.as_str().into(),
             ],
         )?;

@@ -31,6 +31,10 @@ use crate::settings::FormSettings;
 use crate::storage::{Db, KV_TABLE};
 use crate::views::{iso, FileView, FormView, Page, Released, Replayed, SubmissionView};
 
+/// New submissions reach the endpoints through per-endpoint marks, not outbox rows.
+#[path = "form_handoff.rs"]
+mod handoff;
+
 /// Outbox rows handed to endpoint queues per alarm run, and how many calls at once (the runtime
 /// allows six simultaneous outbound connections per invocation).
 const OUTBOX_BATCH: i64 = 500;
@@ -160,6 +164,8 @@ pub struct FormStore {
     cache: RefCell<Option<(FormSettings, Vec<String>)>>,
     /// Whether an alarm is known to be set, so a burst of submissions sets it once.
     alarm_set: Cell<bool>,
+    /// The highest hand-off mark (`rowid`) of any endpoint, known once marks were read.
+    highest_mark: Cell<i64>,
 }
 
 impl DurableObject for FormStore {
@@ -175,6 +181,7 @@ impl DurableObject for FormStore {
             stored_bytes: Cell::new(None),
             cache: RefCell::new(None),
             alarm_set: Cell::new(false),
+            highest_mark: Cell::new(0),
         }
     }
 
@@ -232,6 +239,7 @@ impl FormStore {
             .db
             .rows("SELECT id FROM endpoints ORDER BY id", vec![])?;
         let entry = (settings, ids.into_iter().map(|r| r.id).collect::<Vec<_>>());
+        self.ensure_marks(&entry.1)?;
         *self.cache.borrow_mut() = Some(entry.clone());
         Ok(entry)
     }
@@ -296,6 +304,7 @@ impl FormStore {
         self.db.reset();
         self.cache.borrow_mut().take();
         self.stored_bytes.set(None);
+        self.highest_mark.set(0);
         Ok(FormDeleted { endpoint_ids })
     }
 
@@ -303,8 +312,10 @@ impl FormStore {
         self.settings()?;
         self.db.exec(
             "INSERT OR IGNORE INTO endpoints(id) VALUES (?)",
-            vec![call.endpoint_id.into()],
+            vec![call.endpoint_id.as_str().into()],
         )?;
+        // It gets what arrives from now on.
+        self.ensure_marks(&[call.endpoint_id])?;
         self.cache.borrow_mut().take();
         Ok(Done {})
     }
@@ -317,6 +328,7 @@ impl FormStore {
             "DELETE FROM endpoints WHERE id = ?",
             vec![id.as_str().into()],
         )?;
+        self.forget_mark(&id)?;
         self.db
             .exec("DELETE FROM outbox WHERE endpoint_id = ?", vec![id.into()])?;
         Ok(Done {})
@@ -436,6 +448,7 @@ impl FormStore {
                 meta_json.into(),
             ],
         )?;
+        self.after_insert()?;
         if settings.keep_files {
             for (idx, info) in form.files.iter().enumerate() {
                 let bytes = body.get(info.range.clone()).unwrap_or_default().to_vec();
@@ -446,15 +459,9 @@ impl FormStore {
             }
         }
         self.stored_bytes.set(Some(used.saturating_add(incoming)));
-        if !spam || settings.deliver_spam {
-            let item = OutboxItem::Submission {
-                submission_id: id.clone(),
-                key: format!("sub:{id}"),
-                replay: false,
-            };
-            if self.queue(&item, None, now)? > 0 {
-                self.wake().await?;
-            }
+        // Handed on by the alarm past each endpoint's mark (`handoff`): no outbox row.
+        if (!spam || settings.deliver_spam) && !self.endpoint_ids()?.is_empty() {
+            self.wake().await?;
         }
         Ok(IngestAnswer {
             id,
@@ -682,7 +689,8 @@ impl FormStore {
     async fn recover(&self, _: RecoverForm) -> ApiResult<FormRecovered> {
         let endpoint_ids = self.endpoint_ids()?;
         let outbox = self.db.count("SELECT COUNT(*) AS n FROM outbox", vec![])?;
-        if outbox > 0 && self.state.storage().get_alarm().await?.is_none() {
+        let behind = self.handoff_due()?.is_some();
+        if (outbox > 0 || behind) && self.state.storage().get_alarm().await?.is_none() {
             self.state.storage().set_alarm(0).await?;
             self.db.work().alarm_set();
             self.alarm_set.set(true);
@@ -739,6 +747,7 @@ impl FormStore {
         let Ok(settings) = self.settings() else {
             return Ok(());
         };
+        let handoff_again = self.drain_handoffs(&settings).await?;
         let rows: Vec<OutboxRow> = self.db.rows(
             "SELECT id, endpoint_id, item, attempts FROM outbox WHERE next_ms <= ? ORDER BY id LIMIT ?",
             vec![now_ms().into(), OUTBOX_BATCH.into()],
@@ -804,11 +813,15 @@ impl FormStore {
                 }
             }
         }
-        if let Some(at) = self
+        let outbox_next = self
             .db
             .row::<NextRow>("SELECT MIN(next_ms) AS next FROM outbox", vec![])?
-            .and_then(|n| n.next)
-        {
+            .and_then(|n| n.next);
+        let next = match (outbox_next, handoff_again) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(at) = next {
             self.state
                 .storage()
                 .set_alarm((at - now_ms()).max(0))

@@ -4,6 +4,7 @@
 pub mod endpoint_queue;
 pub mod form_store;
 pub mod registry;
+pub mod wakeup;
 
 use worker::{Request, Response, State};
 
