@@ -10,7 +10,7 @@
 //   4. deliveries per second to one endpoint whose receiver answers in 50 ms.
 //
 //   node benches/throughput.mjs [--root DIR] [--label NAME] [--requests 3000] [--concurrency 16]
-//        [--flood-seconds 30] [--count 300] [--slow-ms 50] [--slow 1000] [--json FILE]
+//        [--flood-seconds 30] [--count 300] [--slow-ms 50] [--slow 1000] [--slow-fields JSON] [--json FILE]
 //
 // `--root` runs the worker built in another checkout (the README's before/after figures run
 // main's build and this one back to back). Needs `scripts/build-worker` to have run there.
@@ -270,7 +270,9 @@ async function flood() {
 // 4. One endpoint whose receiver takes SLOW_MS per answer.
 async function slowReceiver() {
   const tag = randomBytes(4).toString("hex");
-  const fields = argValue("slow-fields") ? JSON.parse(argValue("slow-fields")) : {};
+  // A 50 ms receiver needs more than 5 in flight for 100/s; builds without the setting refuse
+  // it and run with their own limit.
+  const fields = JSON.parse(argValue("slow-fields") ?? '{"max_in_flight":12}');
   const form = await makeForm([`/slow/${tag}`], fields);
   await post(form.id, tag, 0, SLOW);
   await waitArrivals([tag], SLOW, 180_000);
