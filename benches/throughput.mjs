@@ -10,7 +10,8 @@
 //   4. deliveries per second to one endpoint whose receiver answers in 50 ms.
 //
 //   node benches/throughput.mjs [--root DIR] [--label NAME] [--requests 3000] [--concurrency 16]
-//        [--flood-seconds 30] [--count 300] [--slow-ms 50] [--slow 1000] [--slow-fields JSON] [--json FILE]
+//        [--flood-seconds 30] [--count 300] [--slow-ms 50] [--slow 1000] [--slow-fields JSON] [--flood-fields JSON]
+//        [--json FILE]
 //
 // `--root` runs the worker built in another checkout (the README's before/after figures run
 // main's build and this one back to back). Needs `scripts/build-worker` to have run there.
@@ -239,7 +240,7 @@ async function throughput(endpointPaths, tag) {
 // 3. A flood to one endpoint: latency to the receiver, and the drain after it.
 async function flood() {
   const tag = randomBytes(4).toString("hex");
-  const form = await makeForm([`/hook/${tag}`]);
+  const form = await makeForm([`/hook/${tag}`], JSON.parse(argValue("flood-fields") ?? "{}"));
   await post(form.id, tag, -200, 0);
   await waitArrivals([tag], 200);
   const start = performance.now();

@@ -42,7 +42,7 @@ impl WindowError {
     /// What is wrong.
     pub const fn message(self) -> &'static str {
         match self {
-            Self::LimitOutOfRange => "max_in_flight must be an integer from 1 to 24",
+            Self::LimitOutOfRange => "the in-flight limit must be an integer from 1 to 24",
         }
     }
 }

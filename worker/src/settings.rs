@@ -810,7 +810,7 @@ impl EndpointSettings {
         }
         if let Some(limit) = fields.max_in_flight {
             Window::new(limit, self.fifo)
-                .map_err(|e| ApiError::field("max_in_flight", e.message()))?;
+                .map_err(|_| ApiError::field("max_in_flight", "must be an integer from 1 to 24"))?;
             self.max_in_flight = limit;
         }
         if let Some(fifo) = fields.fifo {
@@ -1080,5 +1080,32 @@ mod tests {
                 .status,
             422
         );
+    }
+
+    #[test]
+    fn delivery_window_settings() {
+        let e = endpoint(r#"{"url":"https://example.com"}"#).unwrap();
+        assert_eq!((e.max_in_flight, e.fifo), (5, false));
+        assert_eq!(e.window().limit(), 5);
+        for bad in ["0", "25"] {
+            let err = endpoint(&format!(
+                r#"{{"url":"https://example.com","max_in_flight":{bad}}}"#
+            ))
+            .unwrap_err();
+            assert_eq!((err.status, err.code.as_str()), (422, "invalid_field"));
+            assert!(err.message.starts_with("max_in_flight"), "{}", err.message);
+        }
+        let e =
+            endpoint(r#"{"url":"https://example.com","max_in_flight":12,"fifo":true}"#).unwrap();
+        assert_eq!((e.max_in_flight, e.fifo), (12, true));
+        // FIFO runs one at a time whatever the limit.
+        assert_eq!(e.window().limit(), 1);
+        // Endpoints stored before these settings read the defaults.
+        let mut stored = serde_json::to_value(&e).unwrap();
+        let map = stored.as_object_mut().unwrap();
+        map.remove("max_in_flight");
+        map.remove("fifo");
+        let old: EndpointSettings = serde_json::from_value(stored).unwrap();
+        assert_eq!((old.max_in_flight, old.fifo), (5, false));
     }
 }
