@@ -182,3 +182,39 @@ describe("work counters", () => {
     assert.equal((await api("GET", "/api/forms/nope/work")).status, 404);
   });
 });
+
+describe("shards", () => {
+  test("a form spread over 3 objects takes, lists and delivers every submission once", async () => {
+    const r = await countingReceiver();
+    await setup("sharded", r.url, {});
+    assert.equal((await api("PATCH", "/api/forms/sharded", { shards: 17 })).status, 422);
+    const patched = await api("PATCH", "/api/forms/sharded", { shards: 3 });
+    assert.equal(patched.status, 200, JSON.stringify(patched.json));
+    assert.equal(patched.json.shards, 3);
+    const count = 30;
+    for (let seq = 0; seq < count; seq++) await submit("sharded", seq);
+    await eventually(() => new Set(r.state.delivered).size >= count, 60_000, `${count} deliveries`);
+    assert.equal(r.state.delivered.length, count);
+    // The listing merges the shards' pages, newest first, each submission once.
+    const listed = [];
+    let cursor;
+    do {
+      const page = await api("GET", `/api/forms/sharded/submissions?limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      assert.equal(page.status, 200, JSON.stringify(page.json));
+      listed.push(...page.json.data);
+      cursor = page.json.next_cursor;
+    } while (cursor);
+    const ids = listed.map((s) => s.id);
+    assert.deepEqual(ids, [...ids].sort().reverse());
+    assert.deepEqual(listed.map((s) => Number(s.data.seq)).sort((a, b) => a - b), Array.from({ length: count }, (_, i) => i));
+    // The other shards took submissions (30 spread at random over 3 objects).
+    const work = (await api("GET", "/api/forms/sharded/work")).json;
+    assert.equal(work.shards.length, 2);
+    assert.ok(work.shards.some((w) => w.rows_written > 0), JSON.stringify(work.shards));
+    // Deleting the form deletes every shard: a new form with the same id starts empty.
+    assert.equal((await api("DELETE", "/api/forms/sharded")).status, 204);
+    await setup("sharded", r.url, {});
+    assert.equal((await api("PATCH", "/api/forms/sharded", { shards: 3 })).status, 200);
+    assert.deepEqual((await api("GET", "/api/forms/sharded/submissions")).json.data, []);
+  });
+});

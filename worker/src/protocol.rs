@@ -153,6 +153,10 @@ calls! {
 
     /// The object's work counters (any object; not itself counted).
     ReadWork {} => crate::work::WorkCounts, "/work";
+    /// Shard 0 of a form: copy the settings and endpoint list to the other shards.
+    SyncShards {} => Done, "/form/shards/sync";
+    /// A form's shard `k > 0`: take these settings and endpoints (from shard 0).
+    TakeShard { pub settings: FormSettings, pub endpoint_ids: Vec<String> } => Done, "/form/shards/take";
 }
 
 /// The submission event's content: what the form stored.

@@ -89,7 +89,17 @@ pub struct FormSettings {
     /// The captcha check, when the form has one (absent in settings stored before it existed).
     #[serde(default)]
     pub captcha: Option<CaptchaSettings>,
+    /// Objects that take this form's submissions (1 unless it was raised).
+    #[serde(default = "one_shard")]
+    pub shards: u32,
 }
+
+fn one_shard() -> u32 {
+    1
+}
+
+/// The most objects one form's ingest may be spread over.
+pub const MAX_SHARDS: u64 = 16;
 
 /// A captcha provider's secret key: stored, sent to siteverify, never shown or logged.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,6 +367,12 @@ pub struct FormFields {
     #[schemars(with = "Option<CaptchaFields>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub captcha: Option<Option<CaptchaFields>>,
+    /// Objects the form's submissions are spread over, 1 to 16 (default 1), for a form that
+    /// takes more than one object's ~1,000 requests/s. Per-form limits (rate ceiling, storage
+    /// quota) then hold per object.
+    #[schemars(range(min = 1, max = 16))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
 }
 
 fn text(field: &str, value: String, max: usize) -> ApiResult<String> {
@@ -415,6 +431,7 @@ impl FormSettings {
             charset: None,
             created_ms: now_ms,
             captcha: None,
+            shards: 1,
         };
         form.apply(fields)?;
         Ok(form)
@@ -424,6 +441,9 @@ impl FormSettings {
     pub fn apply(&mut self, fields: FormFields) -> ApiResult<()> {
         if fields.id.is_some() {
             return Err(ApiError::field("id", "cannot be changed"));
+        }
+        if let Some(shards) = fields.shards {
+            self.shards = within("shards", u64::from(shards), (1, MAX_SHARDS))? as u32;
         }
         if let Some(name) = fields.name {
             self.name = text("name", name, 200)?;

@@ -57,6 +57,8 @@ pub struct FormView {
     pub submission_url: String,
     /// The captcha every post must pass (`null`: none).
     pub captcha: Option<CaptchaView>,
+    /// Objects the form's submissions are spread over.
+    pub shards: u32,
 }
 
 /// A form's captcha check. The secret is never shown: `secret_set` says one is stored.
@@ -155,6 +157,7 @@ impl FormView {
             created_at: iso(form.created_ms),
             submission_url: format!("/f/{}", form.id),
             captcha: form.captcha.as_ref().map(CaptchaView::of),
+            shards: form.shards,
         }
     }
 }

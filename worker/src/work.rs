@@ -49,6 +49,8 @@ pub struct WorkView {
     pub form: WorkCounts,
     /// Each endpoint's object, by endpoint id.
     pub endpoints: Vec<EndpointWork>,
+    /// The form's other ingest objects (shards 1, 2, …; empty unless `shards` > 1).
+    pub shards: Vec<WorkCounts>,
     /// Everything above added up.
     pub total: WorkCounts,
 }

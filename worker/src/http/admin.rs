@@ -208,10 +208,9 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response
         }
         (Method::Patch, ["forms", f]) => {
             let fields: FormFields = read_body(&mut req, ctx).await?;
-            json(
-                200,
-                &rpc::call(&form_stub(env, f)?, &PatchForm { fields }).await?,
-            )
+            let form = rpc::call(&form_stub(env, f)?, &PatchForm { fields }).await?;
+            crate::http::shards::sync(env, f, form.shards).await?;
+            json(200, &form)
         }
         (Method::Delete, ["forms", f]) => delete_form(env, f).await,
         (Method::Get, ["forms", f, "endpoints"]) => list_endpoints(env, f).await,
@@ -257,6 +256,8 @@ async fn endpoint_route(
                 },
             )
             .await?;
+            let shards = crate::http::shards::count(env, form_id).await?;
+            crate::http::shards::sync(env, form_id, shards).await?;
             rpc::call(&stub, &DeleteEndpoint {}).await?;
             no_content()
         }
@@ -328,6 +329,13 @@ async fn submission_route(
                 Some("false") => Some(false),
                 Some(_) => return Err(ApiError::field("spam", "must be true or false")),
             };
+            let shards = crate::http::shards::count(env, form_id).await?;
+            if shards > 1 {
+                return json(
+                    200,
+                    &crate::http::shards::list(env, form_id, shards, page, spam).await?,
+                );
+            }
             json(
                 200,
                 &rpc::call(&stub, &ListSubmissions { page, spam }).await?,
@@ -427,7 +435,9 @@ async fn create_form(req: &mut Request, env: &Env, ctx: &Context) -> ApiResult<R
 }
 
 async fn delete_form(env: &Env, form_id: &str) -> ApiResult<Response> {
+    let shards = crate::http::shards::count(env, form_id).await?;
     let removed = rpc::call(&form_stub(env, form_id)?, &DeleteForm {}).await?;
+    crate::http::shards::delete_others(env, form_id, shards).await;
     for id in &removed.endpoint_ids {
         if let Err(err) =
             async { rpc::call(&rpc::endpoint(env, id)?, &DeleteEndpoint {}).await }.await
@@ -480,6 +490,8 @@ async fn create_endpoint(
     )
     .await?;
     rpc::call(&form, &AddEndpoint { endpoint_id: id }).await?;
+    let shards = crate::http::shards::count(env, form_id).await?;
+    crate::http::shards::sync(env, form_id, shards).await?;
     json(201, &created)
 }
 

@@ -4,4 +4,5 @@ pub mod admin;
 pub mod body;
 pub mod ingest;
 pub mod pages;
+pub mod shards;
 pub mod work;

@@ -26,12 +26,21 @@ pub async fn form_work(env: &Env, form_id: &str) -> ApiResult<Response> {
     .await
     .into_iter()
     .collect::<ApiResult<Vec<_>>>()?;
+    let shards = join_all((1..form.shards).map(|shard| async move {
+        rpc::call(&rpc::form_shard(env, form_id, shard)?, &ReadWork {}).await
+    }))
+    .await
+    .into_iter()
+    .collect::<ApiResult<Vec<_>>>()?;
     let total = endpoints
         .iter()
-        .fold(form_work, |sum: WorkCounts, e| sum.plus(e.work));
+        .map(|e| e.work)
+        .chain(shards.iter().copied())
+        .fold(form_work, WorkCounts::plus);
     Ok(Response::from_json(&WorkView {
         form: form_work,
         endpoints,
+        shards,
         total,
     })?)
 }

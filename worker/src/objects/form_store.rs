@@ -35,6 +35,10 @@ use crate::views::{iso, FileView, FormView, Page, Released, Replayed, Submission
 #[path = "form_handoff.rs"]
 mod handoff;
 
+/// A form's ingest spread over several objects.
+#[path = "form_shards.rs"]
+mod shards;
+
 /// Outbox rows handed to endpoint queues per alarm run, and how many calls at once (the runtime
 /// allows six simultaneous outbound connections per invocation).
 const OUTBOX_BATCH: i64 = 500;
@@ -221,6 +225,11 @@ impl FormStore {
             ReplaySubmission::PATH => reply(self.replay(read(req).await?).await),
             EndpointDisabled::PATH => reply(self.endpoint_disabled(read(req).await?).await),
             RecoverForm::PATH => reply(self.recover(read(req).await?).await),
+            crate::protocol::SyncShards::PATH => {
+                read::<crate::protocol::SyncShards>(req).await?;
+                reply(self.sync_shards().await)
+            }
+            crate::protocol::TakeShard::PATH => reply(self.take_shard(read(req).await?)),
             _ => Err(ApiError::no_route()),
         }
     }
@@ -690,6 +699,7 @@ impl FormStore {
         let endpoint_ids = self.endpoint_ids()?;
         let outbox = self.db.count("SELECT COUNT(*) AS n FROM outbox", vec![])?;
         let behind = self.handoff_due()?.is_some();
+        self.recover_shards().await;
         if (outbox > 0 || behind) && self.state.storage().get_alarm().await?.is_none() {
             self.state.storage().set_alarm(0).await?;
             self.db.work().alarm_set();
