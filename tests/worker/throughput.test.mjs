@@ -207,6 +207,12 @@ describe("shards", () => {
     const ids = listed.map((s) => s.id);
     assert.deepEqual(ids, [...ids].sort().reverse());
     assert.deepEqual(listed.map((s) => Number(s.data.seq)).sort((a, b) => a - b), Array.from({ length: count }, (_, i) => i));
+    // Each is found by id, whichever shard holds it.
+    for (const s of listed) {
+      const got = await api("GET", `/api/forms/sharded/submissions/${s.id}`);
+      assert.equal(got.status, 200, `${s.id}: ${JSON.stringify(got.json)}`);
+      assert.equal(got.json.data.seq, s.data.seq);
+    }
     // The other shards took submissions (30 spread at random over 3 objects).
     const work = (await api("GET", "/api/forms/sharded/work")).json;
     assert.equal(work.shards.length, 2);

@@ -320,6 +320,11 @@ async fn submission_route(
     rest: &[&str],
 ) -> ApiResult<Response> {
     let stub = form_stub(env, form_id)?;
+    // A sharded form's submission lives in one of its objects.
+    let stub = match rest.first() {
+        Some(id) => crate::http::shards::holder(env, form_id, id, stub).await?,
+        None => stub,
+    };
     match (method, rest) {
         (Method::Get, []) => {
             let (page, query) = page_query(req)?;

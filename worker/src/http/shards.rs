@@ -3,10 +3,10 @@
 //! page, and deleting the form deletes every shard.
 
 use futures_util::future::join_all;
-use worker::Env;
+use worker::{Env, Stub};
 
 use crate::error::ApiResult;
-use crate::protocol::{DeleteForm, GetForm, ListSubmissions, PageQuery, SyncShards};
+use crate::protocol::{DeleteForm, GetForm, GetSubmission, ListSubmissions, PageQuery, SyncShards};
 use crate::rpc;
 use crate::views::{Page, SubmissionView};
 
@@ -67,6 +67,25 @@ pub async fn list(
         data: all,
         next_cursor,
     })
+}
+
+/// The object holding submission `id`: the form's own (`first`) unless the form is sharded
+/// and another shard has it.
+pub async fn holder(env: &Env, form_id: &str, id: &str, first: Stub) -> ApiResult<Stub> {
+    let shards = count(env, form_id).await?;
+    if shards <= 1 {
+        return Ok(first);
+    }
+    let calls = (0..shards).map(|shard| async move {
+        let stub = rpc::form_shard(env, form_id, shard)?;
+        let call = GetSubmission { id: id.to_string() };
+        rpc::call(&stub, &call).await.map(|_| stub)
+    });
+    Ok(join_all(calls)
+        .await
+        .into_iter()
+        .find_map(Result::ok)
+        .unwrap_or(first))
 }
 
 /// Deletes shards `1..shards` (the caller deletes the form's own object).
