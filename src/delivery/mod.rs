@@ -9,6 +9,8 @@
 //!   two), and what a superseded delivery's in-flight attempt may still change.
 //! - [`secrets`]: an endpoint's signing secrets, rotation with a grace period, the live set at
 //!   `now`.
+//! - [`window`]: how many attempts of an endpoint run at once, and which start next (parallel
+//!   up to a limit, or FIFO: one at a time in queue order).
 //!
 //! Every function takes the clock as an argument; nothing here reads time or does I/O.
 
@@ -16,6 +18,7 @@ pub mod headers;
 pub mod health;
 pub mod replay;
 pub mod secrets;
+pub mod window;
 
 pub use headers::{
     attempt_headers, is_reserved_header, Attempt, AttemptError, CustomHeaders, HeaderError,
@@ -25,3 +28,4 @@ pub use secrets::{
     check_signing_secret, min_key_bytes, PublishedKey, SecretKind, SecretSet, Signing,
     SigningSecret, WeakSecret,
 };
+pub use window::{Pending, Plan, Window, WindowError};

@@ -320,6 +320,16 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
     );
     op(
         "get",
+        "/api/forms/{form_id}/work",
+        "Work counters of the form's object and its endpoints' objects (requests, SQL rows, alarms, calls, attempts) since each instance started",
+        None,
+        200,
+        Some(g.subschema_for::<crate::work::WorkView>()),
+        &[],
+        NOT_FOUND,
+    );
+    op(
+        "get",
         "/api/forms/{form_id}/submissions",
         "List submissions, newest first",
         None,

@@ -22,6 +22,7 @@ mod settings;
 mod ssrf;
 mod storage;
 mod views;
+mod work;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -166,6 +166,9 @@ calls! {
     Retain { pub retention_ms: Option<u64> } => Done, "/endpoint/retain";
     /// The live ed25519 public keys (`GET /keys/{endpoint_id}`).
     PublicKeys {} => KeysView, "/endpoint/keys";
+    /// Runs one sending lane (the endpoint's alarm calls its own object once per lane when its
+    /// window needs more connections than one invocation holds).
+    RunLane {} => Done, "/endpoint/lane";
 
     /// Reserves a form id (`409 form_exists` if taken).
     ClaimForm { pub id: String, pub created_ms: i64 } => Done, "/registry/claim";
@@ -173,6 +176,13 @@ calls! {
     ReleaseForm { pub id: String } => Done, "/registry/release";
     /// Every form id, oldest first.
     ListForms {} => Vec<String>, "/registry/list";
+
+    /// The object's work counters (any object; not itself counted).
+    ReadWork {} => crate::work::WorkCounts, "/work";
+    /// Shard 0 of a form: copy the settings and endpoint list to the other shards.
+    SyncShards {} => Done, "/form/shards/sync";
+    /// A form's shard `k > 0`: take these settings and endpoints (from shard 0).
+    TakeShard { pub settings: FormSettings, pub endpoint_ids: Vec<String> } => Done, "/form/shards/take";
 }
 
 /// The submission event's content: what the form stored.

@@ -16,6 +16,18 @@ pub fn form(env: &Env, form_id: &str) -> ApiResult<Stub> {
         .get_stub()?)
 }
 
+/// One of a form's ingest objects: shard 0 is the form's own object (its settings, endpoint
+/// list and admin calls); shard `k` is named `{form_id}#{k}`.
+pub fn form_shard(env: &Env, form_id: &str, shard: u32) -> ApiResult<Stub> {
+    if shard == 0 {
+        return form(env, form_id);
+    }
+    Ok(env
+        .durable_object("FORMS")?
+        .id_from_name(&format!("{form_id}#{shard}"))?
+        .get_stub()?)
+}
+
 /// The endpoint's object (named by the endpoint id).
 pub fn endpoint(env: &Env, endpoint_id: &str) -> ApiResult<Stub> {
     Ok(env

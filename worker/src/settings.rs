@@ -4,7 +4,7 @@
 use formhook::captcha::{OnError, Provider};
 use formhook::delivery::{
     check_signing_secret, CustomHeaders, EndpointHealth, SecretKind, SecretSet, Signing,
-    SigningSecret, WeakSecret,
+    SigningSecret, WeakSecret, Window,
 };
 use formhook::event::{EventType, PayloadShape};
 use formhook::ingest::{is_valid_form_id, is_valid_redirect, DEFAULT_HONEYPOT_FIELD};
@@ -104,7 +104,17 @@ pub struct FormSettings {
     /// them (the default, also for forms stored before this setting existed).
     #[serde(default)]
     pub retention_days: u32,
+    /// Objects that take this form's submissions (1 unless it was raised).
+    #[serde(default = "one_shard")]
+    pub shards: u32,
 }
+
+fn one_shard() -> u32 {
+    1
+}
+
+/// The most objects one form's ingest may be spread over.
+pub const MAX_SHARDS: u64 = 16;
 
 /// A captcha provider's secret key: stored, sent to siteverify, never shown or logged.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,6 +395,12 @@ pub struct FormFields {
     #[schemars(with = "Option<u32>", range(max = 3650))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<Option<u32>>,
+    /// Objects the form's submissions are spread over, 1 to 16 (default 1), for a form that
+    /// takes more than one object's ~1,000 requests/s. Per-form limits (rate ceiling, storage
+    /// quota) then hold per object.
+    #[schemars(range(min = 1, max = 16))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
 }
 
 fn text(field: &str, value: String, max: usize) -> ApiResult<String> {
@@ -445,6 +461,7 @@ impl FormSettings {
             captcha: None,
             duplicate_window_seconds: formhook::duplicate::DEFAULT_WINDOW_SECONDS,
             retention_days: 0,
+            shards: 1,
         };
         form.apply(fields)?;
         Ok(form)
@@ -454,6 +471,9 @@ impl FormSettings {
     pub fn apply(&mut self, fields: FormFields) -> ApiResult<()> {
         if fields.id.is_some() {
             return Err(ApiError::field("id", "cannot be changed"));
+        }
+        if let Some(shards) = fields.shards {
+            self.shards = within("shards", u64::from(shards), (1, MAX_SHARDS))? as u32;
         }
         if let Some(name) = fields.name {
             self.name = text("name", name, 200)?;
@@ -651,6 +671,16 @@ pub struct EndpointSettings {
     /// Whether file entries are delivered.
     #[serde(default)]
     pub files: FileList,
+    /// Attempts in flight at once (endpoints stored before this setting read the default).
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u32,
+    /// One attempt at a time, in submission order.
+    #[serde(default)]
+    pub fifo: bool,
+}
+
+fn default_max_in_flight() -> u32 {
+    formhook::delivery::window::DEFAULT_MAX_IN_FLIGHT
 }
 
 /// The fields of an endpoint the admin API accepts (`POST` creates, `PATCH` changes those given).
@@ -725,6 +755,15 @@ pub struct EndpointFields {
     #[schemars(schema_with = "schema::file_list")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<FileList>,
+    /// Attempts in flight at once, 1 to 24 (default 5). Up to 6 run in one invocation; a
+    /// higher limit spreads them over several.
+    #[schemars(range(min = 1, max = 24))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u32>,
+    /// Deliver one at a time in submission order (default false): a delivery waiting for a
+    /// retry holds back every later one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fifo: Option<bool>,
 }
 
 /// Checks a secret given to sign for `scheme`: `422 invalid_field` naming `secret` when the
@@ -766,6 +805,8 @@ impl EndpointSettings {
             created_ms: now_ms,
             fields: FieldFilter::default(),
             files: FileList::Url,
+            max_in_flight: default_max_in_flight(),
+            fifo: false,
         };
         // The secret is the caller's to check for the chosen scheme; no switch happens here.
         endpoint.scheme = fields.scheme.unwrap_or(endpoint.scheme);
@@ -890,6 +931,14 @@ impl EndpointSettings {
             self.files = files;
         }
         self.redaction()?;
+        if let Some(limit) = fields.max_in_flight {
+            Window::new(limit, self.fifo)
+                .map_err(|_| ApiError::field("max_in_flight", "must be an integer from 1 to 24"))?;
+            self.max_in_flight = limit;
+        }
+        if let Some(fifo) = fields.fifo {
+            self.fifo = fifo;
+        }
         if self.url.is_empty() {
             return Err(ApiError::field("url", "is required"));
         }
@@ -940,6 +989,12 @@ impl EndpointSettings {
             disable_after_ms: self.disable_after_seconds.saturating_mul(1000),
             ..Policy::DEFAULT
         }
+    }
+
+    /// The delivery window: the in-flight limit and FIFO mode (a stored limit out of range,
+    /// which `apply` never writes, reads as the default).
+    pub fn window(&self) -> Window {
+        Window::new(self.max_in_flight, self.fifo).unwrap_or_default()
     }
 }
 
@@ -1229,5 +1284,32 @@ mod tests {
                 .status,
             422
         );
+    }
+
+    #[test]
+    fn delivery_window_settings() {
+        let e = endpoint(r#"{"url":"https://example.com"}"#).unwrap();
+        assert_eq!((e.max_in_flight, e.fifo), (5, false));
+        assert_eq!(e.window().limit(), 5);
+        for bad in ["0", "25"] {
+            let err = endpoint(&format!(
+                r#"{{"url":"https://example.com","max_in_flight":{bad}}}"#
+            ))
+            .unwrap_err();
+            assert_eq!((err.status, err.code.as_str()), (422, "invalid_field"));
+            assert!(err.message.starts_with("max_in_flight"), "{}", err.message);
+        }
+        let e =
+            endpoint(r#"{"url":"https://example.com","max_in_flight":12,"fifo":true}"#).unwrap();
+        assert_eq!((e.max_in_flight, e.fifo), (12, true));
+        // FIFO runs one at a time whatever the limit.
+        assert_eq!(e.window().limit(), 1);
+        // Endpoints stored before these settings read the defaults.
+        let mut stored = serde_json::to_value(&e).unwrap();
+        let map = stored.as_object_mut().unwrap();
+        map.remove("max_in_flight");
+        map.remove("fifo");
+        let old: EndpointSettings = serde_json::from_value(stored).unwrap();
+        assert_eq!((old.max_in_flight, old.fifo), (5, false));
     }
 }

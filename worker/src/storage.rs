@@ -5,14 +5,17 @@ use std::cell::Cell;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{SqlStorage, SqlStorageValue};
+use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
 use crate::error::{ApiError, ApiResult};
+use crate::work::Work;
 
 /// An object's database.
 pub struct Db {
     sql: SqlStorage,
     ready: Cell<bool>,
+    /// The object's billable work, counted here for its SQL and by the object for the rest.
+    work: Work,
 }
 
 #[derive(Deserialize)]
@@ -31,12 +34,25 @@ impl Db {
         Self {
             sql,
             ready: Cell::new(false),
+            work: Work::default(),
         }
+    }
+
+    /// The object's work counters.
+    pub fn work(&self) -> &Work {
+        &self.work
+    }
+
+    /// Adds a finished cursor's rows to the counters (a statement without result rows has done
+    /// all its writes when `exec` returns).
+    fn counted(&self, cursor: &SqlCursor) {
+        self.work.rows(cursor.rows_read(), cursor.rows_written());
     }
 
     /// Runs a statement.
     pub fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> ApiResult<()> {
-        self.sql.exec(query, bindings)?;
+        let cursor = self.sql.exec(query, bindings)?;
+        self.counted(&cursor);
         Ok(())
     }
 
@@ -46,7 +62,10 @@ impl Db {
         query: &str,
         bindings: Vec<SqlStorageValue>,
     ) -> ApiResult<Vec<T>> {
-        Ok(self.sql.exec(query, bindings)?.to_array()?)
+        let cursor = self.sql.exec(query, bindings)?;
+        let rows = cursor.to_array()?;
+        self.counted(&cursor);
+        Ok(rows)
     }
 
     /// The first row, if any.
@@ -72,7 +91,8 @@ impl Db {
             return Ok(());
         }
         for statement in ddl {
-            self.sql.exec(statement, None)?;
+            let cursor = self.sql.exec(statement, None)?;
+            self.counted(&cursor);
         }
         self.ready.set(true);
         Ok(())
@@ -85,7 +105,11 @@ impl Db {
             .sql
             .exec("SELECT value FROM kv WHERE key = 'config'", None)
         {
-            Ok(cursor) => cursor.to_array::<SettingsRow>()?,
+            Ok(cursor) => {
+                let rows = cursor.to_array::<SettingsRow>()?;
+                self.counted(&cursor);
+                rows
+            }
             Err(err) if err.to_string().contains("no such table") => return Ok(None),
             Err(err) => return Err(err.into()),
         };

@@ -61,6 +61,8 @@ pub struct FormView {
     pub duplicate_window_seconds: u32,
     /// Days submissions are kept (`null`: kept until erased).
     pub retention_days: Option<u32>,
+    /// Objects the form's submissions are spread over.
+    pub shards: u32,
 }
 
 /// A form's captcha check. The secret is never shown: `secret_set` says one is stored.
@@ -161,6 +163,7 @@ impl FormView {
             captcha: form.captcha.as_ref().map(CaptchaView::of),
             duplicate_window_seconds: form.duplicate_window_seconds,
             retention_days: (form.retention_days > 0).then_some(form.retention_days),
+            shards: form.shards,
         }
     }
 }
@@ -234,6 +237,10 @@ pub struct EndpointView {
     /// The signing secret: in the answer that creates the endpoint only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Attempts in flight at once.
+    pub max_in_flight: u32,
+    /// One attempt at a time, in submission order.
+    pub fifo: bool,
     /// Which form fields it receives (`{}`: every field).
     pub fields: crate::settings::FieldFilter,
     /// `url`: payloads list files; `none`: they do not.
@@ -298,6 +305,8 @@ impl EndpointView {
             last_failure: None,
             fields: endpoint.fields.clone(),
             files: endpoint.files,
+            max_in_flight: endpoint.max_in_flight,
+            fifo: endpoint.fifo,
         }
     }
 }

@@ -137,7 +137,7 @@ fn check_destination(req: &Request, env: &Env, url: &str) -> ApiResult<()> {
     crate::ssrf::check(env, url).map_err(|m| ApiError::new(422, "url_not_allowed", m))
 }
 
-fn form_stub(env: &Env, form_id: &str) -> ApiResult<Stub> {
+pub(crate) fn form_stub(env: &Env, form_id: &str) -> ApiResult<Stub> {
     if !is_valid_form_id(form_id) {
         return Err(ApiError::form_not_found());
     }
@@ -248,10 +248,9 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response
         }
         (Method::Patch, ["forms", f]) => {
             let fields: FormFields = read_body(&mut req, ctx).await?;
-            json(
-                200,
-                &rpc::call(&form_stub(env, f)?, &PatchForm { fields }).await?,
-            )
+            let form = rpc::call(&form_stub(env, f)?, &PatchForm { fields }).await?;
+            crate::http::shards::sync(env, f, form.shards).await?;
+            json(200, &form)
         }
         (Method::Delete, ["forms", f]) => delete_form(env, f).await,
         (Method::Get, ["forms", f, "endpoints"]) => list_endpoints(env, f).await,
@@ -265,6 +264,7 @@ async fn route(mut req: Request, env: &Env, ctx: &Context) -> ApiResult<Response
             form_stub(env, f)?;
             crate::http::export::submissions_csv(env, f, spam, filter).await
         }
+        (Method::Get, ["forms", f, "work"]) => crate::http::work::form_work(env, f).await,
         (m, ["forms", f, "submissions", rest @ ..]) => {
             submission_route(&mut req, env, ctx, m, f, rest).await
         }
@@ -302,6 +302,8 @@ async fn endpoint_route(
                 },
             )
             .await?;
+            let shards = crate::http::shards::count(env, form_id).await?;
+            crate::http::shards::sync(env, form_id, shards).await?;
             rpc::call(&stub, &DeleteEndpoint {}).await?;
             no_content()
         }
@@ -384,12 +386,24 @@ async fn submission_route(
     rest: &[&str],
 ) -> ApiResult<Response> {
     let stub = form_stub(env, form_id)?;
+    // A sharded form's submission lives in one of its objects.
+    let stub = match rest.first() {
+        Some(id) => crate::http::shards::holder(env, form_id, id, stub).await?,
+        None => stub,
+    };
     match (method, rest) {
         (Method::Get, []) => {
             let (page, query) = page_query(req)?;
             let (spam, filter) = submission_query(&query)?;
             if query.get("format").map(String::as_str) == Some("csv") {
                 return crate::http::export::submissions_csv(env, form_id, spam, filter).await;
+            }
+            let shards = crate::http::shards::count(env, form_id).await?;
+            if shards > 1 {
+                return json(
+                    200,
+                    &crate::http::shards::list(env, form_id, shards, page, spam, filter).await?,
+                );
             }
             let call = ListSubmissions { page, spam, filter };
             json(200, &rpc::call(&stub, &call).await?)
@@ -508,8 +522,12 @@ fn erased(erasure: &Erasure) -> ApiResult<Response> {
 
 async fn delete_form(env: &Env, form_id: &str) -> ApiResult<Response> {
     // The form's object does the whole erasure (its files, its endpoints' queues and logs, its
-    // registry entry) so that it can finish it after a crash.
-    erased(&rpc::call(&form_stub(env, form_id)?, &DeleteForm {}).await?)
+    // registry entry) so that it can finish it after a crash; a sharded form's other objects
+    // are erased after it.
+    let shards = crate::http::shards::count(env, form_id).await?;
+    let erasure = rpc::call(&form_stub(env, form_id)?, &DeleteForm {}).await?;
+    crate::http::shards::delete_others(env, form_id, shards).await;
+    erased(&erasure)
 }
 
 async fn list_endpoints(env: &Env, form_id: &str) -> ApiResult<Response> {
@@ -547,6 +565,8 @@ async fn create_endpoint(
     )
     .await?;
     rpc::call(&form, &AddEndpoint { endpoint_id: id }).await?;
+    let shards = crate::http::shards::count(env, form_id).await?;
+    crate::http::shards::sync(env, form_id, shards).await?;
     json(201, &created)
 }
 

@@ -25,6 +25,8 @@ const LIMIT_CACHE_ENTRIES: usize = 1_000;
 thread_local! {
     /// Form id → (body limit, when read).
     static BODY_LIMITS: RefCell<HashMap<String, (u64, i64)>> = RefCell::new(HashMap::new());
+    /// Each form's `shards`, read with its body limit (same cache life).
+    static SHARDS: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
 }
 
 /// Handles every method on `/f/{form_id}`.
@@ -112,8 +114,26 @@ async fn submit(
     };
     let body = body::read_limited(req, limit, ctx).await?;
     let framed = IngestRequest { context, body }.encode()?;
-    let stub = rpc::form(env, form_id)?;
-    rpc::answer_of(rpc::post_bytes(&stub, INGEST_PATH, framed, "application/octet-stream").await?)
+    // A sharded form: any of its objects, at random.
+    let shards = SHARDS.with(|s| s.borrow().get(form_id).copied().unwrap_or(1));
+    let shard = if shards > 1 {
+        crate::platform::random_u32() % shards
+    } else {
+        0
+    };
+    if shard > 0 {
+        let stub = rpc::form_shard(env, form_id, shard)?;
+        let sent = post_bytes_to(&stub, framed.clone()).await;
+        // A shard that has not received the form's settings yet: the form's own object.
+        if !matches!(&sent, Err(err) if err.status == 404) {
+            return sent;
+        }
+    }
+    post_bytes_to(&rpc::form(env, form_id)?, framed).await
+}
+
+async fn post_bytes_to(stub: &worker::Stub, framed: Vec<u8>) -> ApiResult<IngestAnswer> {
+    rpc::answer_of(rpc::post_bytes(stub, INGEST_PATH, framed, "application/octet-stream").await?)
         .await
 }
 
@@ -151,6 +171,13 @@ async fn body_limit(env: &Env, form_id: &str) -> ApiResult<u64> {
     }
     let form = rpc::call(&rpc::form(env, form_id)?, &GetForm {}).await?;
     let limit = form.max_body_bytes.min(MAX_BODY_BYTES_LIMIT);
+    SHARDS.with(|shards| {
+        let mut shards = shards.borrow_mut();
+        if shards.len() >= LIMIT_CACHE_ENTRIES {
+            shards.clear();
+        }
+        shards.insert(form_id.to_string(), form.shards);
+    });
     BODY_LIMITS.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() >= LIMIT_CACHE_ENTRIES {

@@ -5,3 +5,5 @@ pub mod body;
 pub mod export;
 pub mod ingest;
 pub mod pages;
+pub mod shards;
+pub mod work;

@@ -12,31 +12,26 @@ mod requests;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
-use std::rc::Rc;
 
 use formhook::delivery::health::AttemptFacts;
 use formhook::delivery::replay::{replay_supersedes, status_after_attempt, SUPERSEDED_BY};
 use formhook::delivery::secrets::{DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS};
-use formhook::delivery::{
-    attempt_headers, Attempt, DeliveryStatus, SecretKind, SecretSet, SigningSecret,
-};
-use formhook::retry::AttemptResult;
+use formhook::delivery::{DeliveryStatus, SecretKind, SecretSet, SigningSecret};
 use formhook::Key;
-use futures_util::stream::FuturesUnordered;
-use futures_util::StreamExt;
+use futures_util::future::join_all;
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::error::{ApiError, ApiResult};
 use crate::log::{emit, LogLine};
 use crate::objects::finish;
-use crate::outbound::{send, Received, USER_AGENT};
+use crate::outbound::Received;
 use crate::platform::{new_hmac_secret, new_id, new_signing_key, now_ms, now_u64, random_u32};
 use crate::protocol::{
     Call, DeleteEndpoint, Done, EndpointDisabled, EndpointRecovered, Enqueue, Enqueued,
     EraseSubmission, Event, GetDelivery, GetEndpoint, InitEndpoint, Job, ListAttempts,
     ListDeliveries, PageQuery, PatchEndpoint, PublicKeys, RecoverEndpoint, ReplayFailed,
-    ResendDelivery, Retain, RetryDelivery, RotateSecret, SendTest,
+    ResendDelivery, Retain, RetryDelivery, RotateSecret, RunLane, SendTest,
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::EndpointSettings;
@@ -46,15 +41,15 @@ use crate::views::{
     Rotated, TestSent,
 };
 
-/// Deliveries read per query, and at most this many attempts in flight (the runtime allows six
-/// simultaneous outbound connections per invocation).
+/// Deliveries read per query (besides those in flight, which a query also returns).
 const DUE_BATCH: i64 = 24;
-const PARALLEL: usize = 5;
-/// An attempt in flight is assumed lost (the process died) this long after its deadline.
-const IN_FLIGHT_GRACE_MS: u64 = 5_000;
-/// Attempts started per alarm run; the rest run in the next one (an invocation has a bounded
+/// Attempts started per lane run; the rest run in the next one (an invocation has a bounded
 /// number of subrequests).
 const MAX_ATTEMPTS_PER_RUN: usize = 400;
+
+/// The sending loop (lanes, the delivery window); in its own file.
+#[path = "endpoint_lanes.rs"]
+mod lanes;
 
 const SCHEMA: [&str; 8] = [
     KV_TABLE,
@@ -166,12 +161,6 @@ struct StatusCount {
 }
 
 #[derive(Deserialize)]
-struct IdOnly {
-    #[allow(dead_code)]
-    id: String,
-}
-
-#[derive(Deserialize)]
 struct StatusRow {
     status: DeliveryStatus,
 }
@@ -200,9 +189,17 @@ pub struct EndpointQueue {
     /// The alarm time this instance set and that has not fired yet, so bursts of enqueues do not
     /// each read and write the alarm.
     armed_at: Cell<Option<i64>>,
-    /// Deliveries with an attempt on the wire in this instance (an instance that restarted has
-    /// none), so a manual retry never sends a second copy alongside.
+    /// This object is the only writer of its settings: read once, kept until it changes them.
+    cache: RefCell<Option<EndpointSettings>>,
+    /// Deliveries with an attempt running now (in memory: after a restart nothing is running,
+    /// and a delivery whose attempt died with the process is due again).
     in_flight: RefCell<HashSet<String>>,
+    /// Due deliveries read but not started yet, shared by the lanes (parallel mode).
+    due: RefCell<VecDeque<DeliveryRow>>,
+    /// Lanes running now (the alarm's and the ones it started with [`RunLane`]).
+    lanes: Cell<u32>,
+    /// Wakes waiting lanes when deliveries arrive or a slot frees.
+    wakeup: super::wakeup::Wakeup,
 }
 
 impl DurableObject for EndpointQueue {
@@ -213,16 +210,24 @@ impl DurableObject for EndpointQueue {
             env,
             db,
             armed_at: Cell::new(None),
+            cache: RefCell::new(None),
             in_flight: RefCell::new(HashSet::new()),
+            due: RefCell::new(VecDeque::new()),
+            lanes: Cell::new(0),
+            wakeup: super::wakeup::Wakeup::default(),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if let Some(counts) = crate::objects::count_request(self.db.work(), &req) {
+            return counts;
+        }
         let result = self.route(&mut req).await;
         finish("endpoint_queue", &req, result)
     }
 
     async fn alarm(&self) -> Result<Response> {
+        self.db.work().request();
         self.armed_at.set(None);
         crate::objects::finish_alarm("endpoint_queue", &self.state, self.run_due().await).await
     }
@@ -253,16 +258,28 @@ impl EndpointQueue {
             RetryDelivery::PATH => reply(self.retry_now(read(req).await?).await),
             ResendDelivery::PATH => reply(self.resend(read(req).await?).await),
             ReplayFailed::PATH => reply(self.replay_failed(read(req).await?).await),
+            RunLane::PATH => {
+                read::<RunLane>(req).await?;
+                reply(self.lane().await.map(|()| Done {}))
+            }
             _ => Err(ApiError::no_route()),
         }
     }
 
     fn settings(&self) -> ApiResult<EndpointSettings> {
-        self.db.load_settings()?.ok_or_else(not_found)
+        if let Some(hit) = self.cache.borrow().as_ref() {
+            return Ok(hit.clone());
+        }
+        let settings: EndpointSettings = self.db.load_settings()?.ok_or_else(not_found)?;
+        *self.cache.borrow_mut() = Some(settings.clone());
+        Ok(settings)
     }
 
     fn save(&self, settings: &EndpointSettings) -> ApiResult<()> {
-        self.db.save_settings(settings)
+        self.cache.borrow_mut().take();
+        self.db.save_settings(settings)?;
+        *self.cache.borrow_mut() = Some(settings.clone());
+        Ok(())
     }
 
     /// The endpoint's view with delivery counts.
@@ -361,9 +378,12 @@ impl EndpointQueue {
 
     async fn delete(&self, _: DeleteEndpoint) -> ApiResult<Done> {
         self.settings()?;
+        self.cache.borrow_mut().take();
+        self.due.borrow_mut().clear();
         self.state.storage().delete_alarm().await?;
         self.state.storage().delete_all().await?;
         self.db.reset();
+        self.cache.borrow_mut().take();
         Ok(Done {})
     }
 
@@ -431,7 +451,12 @@ impl EndpointQueue {
             }
         }
         if queued > 0 && settings.health.enabled {
-            self.arm(false).await?;
+            if self.lanes.get() > 0 {
+                // A running lane picks them up; it sets the alarm for what is left when it ends.
+                self.wakeup.wake();
+            } else {
+                self.arm(false).await?;
+            }
         }
         Ok(Enqueued { queued })
     }
@@ -539,13 +564,17 @@ impl EndpointQueue {
     /// alarm run, the alarm being handled may still read as set).
     async fn arm(&self, force: bool) -> ApiResult<()> {
         let pending = if self.settings()?.health.enabled {
+            // In FIFO mode the oldest pending delivery decides: the others wait behind it. A
+            // removed payload is never sent: its row must not keep the alarm busy.
+            let next_query = if self.settings()?.fifo {
+                "SELECT next_attempt_ms AS next FROM deliveries
+                 WHERE status = 'pending' AND length(payload) > 0 ORDER BY rowid LIMIT 1"
+            } else {
+                "SELECT MIN(next_attempt_ms) AS next FROM deliveries
+                 WHERE status = 'pending' AND length(payload) > 0"
+            };
             self.db
-                .row::<NextRow>(
-                    // A removed payload is never sent: its row must not keep the alarm busy.
-                    "SELECT MIN(next_attempt_ms) AS next FROM deliveries
-                     WHERE status = 'pending' AND length(payload) > 0",
-                    vec![],
-                )?
+                .row::<NextRow>(next_query, vec![])?
                 .and_then(|r| r.next)
         } else {
             None
@@ -566,6 +595,7 @@ impl EndpointQueue {
         };
         if current.is_none_or(|c| c > at) {
             storage.set_alarm((at - now_ms()).max(0)).await?;
+            self.db.work().alarm_set();
             self.armed_at.set(Some(at));
         } else {
             self.armed_at.set(current);
@@ -706,122 +736,62 @@ impl EndpointQueue {
         Ok(Done {})
     }
 
-    /// Sends every due delivery, records the attempts, schedules what follows.
+    /// Sends every due delivery, records the attempts, schedules what follows: in one lane, or,
+    /// when the endpoint's window needs more connections than one invocation holds, in a lane
+    /// per [`RunLane`] call to itself (each call its own invocation).
     async fn run_due(&self) -> ApiResult<()> {
         self.db.ensure(&SCHEMA)?;
-        let Some(mut settings) = self.db.load_settings::<EndpointSettings>()? else {
+        if self.db.load_settings::<EndpointSettings>()?.is_none() {
             return Ok(());
-        };
-        // Alarm runs never overlap: whatever an earlier run left marked (it failed midway) is
-        // no longer on the wire.
-        self.in_flight.borrow_mut().clear();
-        self.expire()?;
-        // Up to PARALLEL attempts in flight; as each ends it is recorded and the next due one
-        // starts, so one slow answer does not hold the others back.
-        let mut in_flight = FuturesUnordered::new();
-        let mut queue: VecDeque<DeliveryRow> = VecDeque::new();
-        let now = now_u64();
-        let snapshot = Rc::new(Snapshot {
-            url: settings.url.clone(),
-            scheme: settings.scheme,
-            keys: settings
-                .secrets
-                .keys(settings.scheme, settings.signing, now),
-            headers: settings.headers.clone(),
-            timeout_ms: settings.timeout_ms,
-        });
-        let guard = crate::ssrf::check(&self.env, &snapshot.url);
-        let mut started_count = 0;
-        loop {
-            while in_flight.len() < PARALLEL
-                && settings.health.enabled
-                && started_count < MAX_ATTEMPTS_PER_RUN
-            {
-                if queue.is_empty() {
-                    // Sent rows were pushed past their deadline, so they never read as due twice.
-                    queue.extend(self.due_rows()?);
-                }
-                let Some(row) = queue.pop_front() else { break };
-                let attempt = row.attempts.saturating_add(1);
-                let attempt_id = new_id("att")?;
-                let started = now_u64();
-                // Count the attempt before sending: if the process dies mid-request the
-                // delivery is retried after its deadline, never forgotten. A row no longer
-                // pending (a replay superseded it while it waited in `queue`), erased or expired
-                // since it was read is not claimed, so its old bytes are never sent.
-                let claimed: Option<IdOnly> = self.db.row(
-                    "UPDATE deliveries SET attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?),
-                       next_attempt_ms = ? WHERE id = ? AND status = 'pending' AND length(payload) > 0
-                     RETURNING id",
-                    vec![
-                        i64::from(attempt).into(),
-                        int(started),
-                        int(started + snapshot.timeout_ms + IN_FLIGHT_GRACE_MS),
-                        row.id.as_str().into(),
-                    ],
-                )?;
-                if claimed.is_none() {
-                    continue;
-                }
-                started_count += 1;
-                let snap = Rc::clone(&snapshot);
-                let guard = guard.clone();
-                let headers = attempt_headers(&Attempt {
-                    scheme: snap.scheme,
-                    keys: &snap.keys,
-                    message_id: &row.message_id,
-                    event_type: &row.event_type,
-                    attempt_id: &attempt_id,
-                    attempt,
-                    timestamp: i64::try_from(started / 1000).unwrap_or(0),
-                    payload: &row.payload,
-                    custom: &snap.headers,
-                    user_agent: USER_AGENT,
-                });
-                if let (Ok(()), Ok(headers)) = (&guard, &headers) {
-                    self.keep_request(&attempt_id, &row.id, &snap.url, headers)?;
-                }
-                self.in_flight.borrow_mut().insert(row.id.clone());
-                in_flight.push(async move {
-                    let received = match (guard, headers) {
-                        (Err(message), _) => {
-                            Received::failure(AttemptResult::NetworkError, message)
-                        }
-                        (_, Err(err)) => Received::failure(
-                            AttemptResult::NetworkError,
-                            format!("{}: {}", err.code(), err.message()),
-                        ),
-                        (Ok(()), Ok(headers)) => {
-                            send(&snap.url, &headers, &row.payload, snap.timeout_ms, started).await
-                        }
-                    };
-                    (row, attempt, attempt_id, started, received)
-                });
-            }
-            let Some((row, attempt, attempt_id, started, received)) = in_flight.next().await else {
-                break;
-            };
-            self.in_flight.borrow_mut().remove(&row.id);
-            let was_enabled = settings.health.enabled;
-            self.record(&mut settings, &row, attempt, &attempt_id, started, received)
-                .await?;
-            if was_enabled && !settings.health.enabled {
-                // Disabled (410 or a failure window): what was picked but not sent stays pending.
-                queue.clear();
-            }
         }
-        self.arm(true).await
+        self.expire()?;
+        let lanes = self.settings()?.window().lanes();
+        if lanes <= 1 {
+            return self.lane().await;
+        }
+        let own = self.state.id().to_string();
+        let calls = (0..lanes).map(|_| async {
+            let stub = self
+                .env
+                .durable_object("ENDPOINTS")?
+                .id_from_string(&own)?
+                .get_stub()?;
+            self.db.work().object_call();
+            rpc::call(&stub, &RunLane {}).await
+        });
+        let results = join_all(calls).await;
+        if results.iter().all(Result::is_err) {
+            // No lane started: send from here rather than not at all.
+            if let Some(Err(err)) = results.into_iter().next() {
+                crate::objects::log_failure("endpoint_queue", "run_lane", &err);
+            }
+            return self.lane().await;
+        }
+        for err in results.into_iter().filter_map(Result::err) {
+            crate::objects::log_failure("endpoint_queue", "run_lane", &err);
+        }
+        Ok(())
     }
 
-    /// Due pending deliveries, oldest first.
+    /// Due pending deliveries, oldest first, without those in flight (which stay due while
+    /// their attempt runs).
     fn due_rows(&self) -> ApiResult<Vec<DeliveryRow>> {
-        self.db.rows(
+        let running = self.in_flight.borrow().len();
+        let rows: Vec<DeliveryRow> = self.db.rows(
             &format!(
                 "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= ?
                  AND length(payload) > 0 ORDER BY next_attempt_ms LIMIT ?"
             ),
-            vec![now_ms().into(), DUE_BATCH.into()],
-        )
+            vec![
+                now_ms().into(),
+                (DUE_BATCH + i64::try_from(running).unwrap_or(0)).into(),
+            ],
+        )?;
+        let in_flight = self.in_flight.borrow();
+        Ok(rows
+            .into_iter()
+            .filter(|row| !in_flight.contains(&row.id))
+            .collect())
     }
 
     /// Logs one attempt and applies the core's verdict to the delivery and the endpoint.
@@ -889,24 +859,33 @@ impl EndpointQueue {
                 next.clone().into(),
             ],
         )?;
+        // One write per attempt: the count and first-attempt time go with the verdict (an
+        // attempt cut off by a restart is not counted, and its delivery is due again).
         if stored == DeliveryStatus::Skipped && status == DeliveryStatus::Skipped {
             // Superseded and not delivered: it stays closed, and says by which replay.
             self.db.exec(
-                "UPDATE deliveries SET last_status = ? WHERE id = ?",
+                "UPDATE deliveries SET last_status = ?, attempts = ?,
+                   first_attempt_ms = COALESCE(first_attempt_ms, ?) WHERE id = ?",
                 vec![
                     received.status.map(i64::from).into(),
+                    i64::from(attempt).into(),
+                    int(started),
                     row.id.as_str().into(),
                 ],
             )?;
         } else {
+            // Erased or expired meanwhile (payload emptied): the delivery stays cancelled.
             self.db.exec(
-                "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ?
+                "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ?,
+                   attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?)
                  WHERE id = ? AND length(payload) > 0",
                 vec![
                     status.as_str().into(),
                     next.into(),
                     received.status.map(i64::from).into(),
                     received.error.clone().into(),
+                    i64::from(attempt).into(),
+                    int(started),
                     row.id.as_str().into(),
                 ],
             )?;
@@ -930,6 +909,7 @@ impl EndpointQueue {
                 endpoint_id: &settings.id,
                 reason: reason.code(),
             });
+            self.db.work().object_call();
             let told = async {
                 let stub = rpc::form(&self.env, &settings.form_id)?;
                 rpc::call(

@@ -32,6 +32,14 @@ use crate::settings::FormSettings;
 use crate::storage::{Db, KV_TABLE};
 use crate::views::{iso, FileView, FormView, Page, Released, Replayed, SubmissionView};
 
+/// New submissions reach the endpoints through per-endpoint marks, not outbox rows.
+#[path = "form_handoff.rs"]
+mod handoff;
+
+/// A form's ingest spread over several objects.
+#[path = "form_shards.rs"]
+mod shards;
+
 /// Outbox rows handed to endpoint queues per alarm run, and how many calls at once (the runtime
 /// allows six simultaneous outbound connections per invocation).
 const OUTBOX_BATCH: i64 = 500;
@@ -210,11 +218,14 @@ pub struct FormStore {
     /// This object is the only writer of its storage, so settings and endpoint ids read once
     /// stay valid until it changes them (every change clears this).
     cache: RefCell<Option<(FormSettings, Vec<String>)>>,
-    /// Whether an alarm is known to be set, so a burst of submissions sets it once.
-    alarm_set: Cell<bool>,
+    /// When the alarm this instance set runs (Unix ms), so a burst of submissions sets it
+    /// once; a later one (a backoff, the retention's next pass) is brought forward.
+    alarm_at: Cell<Option<i64>>,
     /// The time of the alarm this instance set to prune recent posts (no other alarm known),
     /// so a burst of submissions reads and sets it once.
     prune_alarm_ms: Cell<Option<i64>>,
+    /// The highest hand-off mark (`rowid`) of any endpoint, known once marks were read.
+    highest_mark: Cell<i64>,
 }
 
 impl DurableObject for FormStore {
@@ -229,19 +240,24 @@ impl DurableObject for FormStore {
             ceiling: Cell::new(FormCeiling::new()),
             stored_bytes: Cell::new(None),
             cache: RefCell::new(None),
-            alarm_set: Cell::new(false),
+            alarm_at: Cell::new(None),
             prune_alarm_ms: Cell::new(None),
+            highest_mark: Cell::new(0),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if let Some(counts) = crate::objects::count_request(self.db.work(), &req) {
+            return counts;
+        }
         let result = self.route(&mut req).await;
         finish("form_store", &req, result)
     }
 
     async fn alarm(&self) -> Result<Response> {
+        self.db.work().request();
         // Rows added from now on need another run: let the next submission set the alarm again.
-        self.alarm_set.set(false);
+        self.alarm_at.set(None);
         self.prune_alarm_ms.set(None);
         crate::objects::finish_alarm("form_store", &self.state, self.run_alarm().await).await
     }
@@ -269,6 +285,11 @@ impl FormStore {
             ReplaySubmission::PATH => reply(self.replay(read(req).await?).await),
             EndpointDisabled::PATH => reply(self.endpoint_disabled(read(req).await?).await),
             RecoverForm::PATH => reply(self.recover(read(req).await?).await),
+            crate::protocol::SyncShards::PATH => {
+                read::<crate::protocol::SyncShards>(req).await?;
+                reply(self.sync_shards().await)
+            }
+            crate::protocol::TakeShard::PATH => reply(self.take_shard(read(req).await?)),
             _ => Err(ApiError::no_route()),
         }
     }
@@ -291,6 +312,7 @@ impl FormStore {
             .db
             .rows("SELECT id FROM endpoints ORDER BY id", vec![])?;
         let entry = (settings, ids.into_iter().map(|r| r.id).collect::<Vec<_>>());
+        self.ensure_marks(&entry.1)?;
         *self.cache.borrow_mut() = Some(entry.clone());
         Ok(entry)
     }
@@ -313,11 +335,12 @@ impl FormStore {
         self.db.save_settings(settings)
     }
 
-    /// Sets the alarm to run now unless this instance already set one.
+    /// Sets the alarm to run now unless this instance already set one that runs by now.
     async fn wake(&self) -> ApiResult<()> {
-        if !self.alarm_set.get() {
+        if !self.alarm_at.get().is_some_and(|at| at <= now_ms()) {
             self.state.storage().set_alarm(0).await?;
-            self.alarm_set.set(true);
+            self.db.work().alarm_set();
+            self.alarm_at.set(Some(now_ms()));
         }
         Ok(())
     }
@@ -354,7 +377,7 @@ impl FormStore {
         if settings.retention_days != retention_before {
             // The alarm removes what is now too old and tells the endpoints.
             self.state.storage().set_alarm(0).await?;
-            self.alarm_set.set(true);
+            self.alarm_at.set(Some(now_ms()));
         }
         self.view()
     }
@@ -363,14 +386,16 @@ impl FormStore {
         let settings = self.settings()?;
         self.db.exec(
             "INSERT OR IGNORE INTO endpoints(id) VALUES (?)",
-            vec![call.endpoint_id.into()],
+            vec![call.endpoint_id.as_str().into()],
         )?;
+        // It gets what arrives from now on.
+        self.ensure_marks(&[call.endpoint_id])?;
         self.cache.borrow_mut().take();
         // A new endpoint hears the form's retention from the next alarm run.
         self.forget_retention_told()?;
         if settings.retention_days > 0 {
             self.state.storage().set_alarm(0).await?;
-            self.alarm_set.set(true);
+            self.alarm_at.set(Some(now_ms()));
         }
         Ok(Done {})
     }
@@ -383,6 +408,7 @@ impl FormStore {
             "DELETE FROM endpoints WHERE id = ?",
             vec![id.as_str().into()],
         )?;
+        self.forget_mark(&id)?;
         self.db
             .exec("DELETE FROM outbox WHERE endpoint_id = ?", vec![id.into()])?;
         Ok(Done {})
@@ -530,6 +556,7 @@ impl FormStore {
                 meta_json.into(),
             ],
         )?;
+        self.after_insert()?;
         if settings.keep_files {
             for (idx, info) in form.files.iter().enumerate() {
                 let bytes = body.get(info.range.clone()).unwrap_or_default().to_vec();
@@ -552,15 +579,9 @@ impl FormStore {
             )?;
         }
         self.stored_bytes.set(Some(used.saturating_add(incoming)));
-        if !spam || settings.deliver_spam {
-            let item = OutboxItem::Submission {
-                submission_id: id.clone(),
-                key: format!("sub:{id}"),
-                replay: false,
-            };
-            if self.queue(&item, None, now)? > 0 {
-                self.wake().await?;
-            }
+        // Handed on by the alarm past each endpoint's mark (`handoff`): no outbox row.
+        if (!spam || settings.deliver_spam) && !self.endpoint_ids()?.is_empty() {
+            self.wake().await?;
         }
         if fingerprint.is_some() {
             let expires = duplicate::expires_at(
@@ -606,7 +627,9 @@ impl FormStore {
     /// Makes sure an alarm runs by `at` (Unix ms) to prune recent posts: a set alarm that runs
     /// sooner prunes too (every alarm run does), and re-arms for what is left.
     async fn arm_prune(&self, at: i64) -> ApiResult<()> {
-        if self.alarm_set.get() || self.prune_alarm_ms.get().is_some_and(|set| set <= at) {
+        if self.alarm_at.get().is_some_and(|set| set <= at)
+            || self.prune_alarm_ms.get().is_some_and(|set| set <= at)
+        {
             return Ok(());
         }
         let storage = self.state.storage();
@@ -894,9 +917,12 @@ impl FormStore {
         let endpoint_ids = self.endpoint_ids()?;
         let outbox = self.db.count("SELECT COUNT(*) AS n FROM outbox", vec![])?;
         let privacy = self.has_privacy_work(&self.settings()?)?;
-        if (outbox > 0 || privacy) && self.state.storage().get_alarm().await?.is_none() {
+        let behind = self.handoff_due()?.is_some();
+        self.recover_shards().await;
+        if (outbox > 0 || behind || privacy) && self.state.storage().get_alarm().await?.is_none() {
             self.state.storage().set_alarm(0).await?;
-            self.alarm_set.set(true);
+            self.db.work().alarm_set();
+            self.alarm_at.set(Some(now_ms()));
         }
         Ok(FormRecovered {
             endpoint_ids,
@@ -956,10 +982,14 @@ impl FormStore {
         let Ok(settings) = self.settings() else {
             return Ok(());
         };
+        let handoff_next = self.drain_handoffs(&settings).await?;
         let outbox_next = self.drain_outbox(&settings).await?;
         let privacy_next = self.privacy_duties(&settings).await?;
         let prune_next = self.prune_recent_posts()?;
-        if let Some(at) = [outbox_next, privacy_next, prune_next]
+        // A submission taken while this run awaited may have set the alarm for now (`wake`):
+        // setting a later one would postpone its hand-off.
+        let woken = self.alarm_at.get();
+        if let Some(at) = [handoff_next, outbox_next, privacy_next, prune_next, woken]
             .into_iter()
             .flatten()
             .min()
@@ -968,13 +998,15 @@ impl FormStore {
                 .storage()
                 .set_alarm((at - now_ms()).max(0))
                 .await?;
-            self.alarm_set.set(true);
+            self.db.work().alarm_set();
+            self.alarm_at.set(Some(at));
         }
         Ok(())
     }
 
-    /// Hands due outbox rows to their endpoint queues, one call per endpoint per batch;
-    /// failures back off and stay queued. Returns when the next row is due.
+    /// Hands due outbox rows (replays, released spam, `endpoint.disabled` events) to their
+    /// endpoint queues, one call per endpoint per batch; failures back off and stay queued.
+    /// Returns when the next row is due.
     async fn drain_outbox(&self, settings: &FormSettings) -> ApiResult<Option<i64>> {
         let rows: Vec<OutboxRow> = self.db.rows(
             "SELECT id, endpoint_id, item, attempts FROM outbox WHERE next_ms <= ? ORDER BY id LIMIT ?",
@@ -1018,6 +1050,7 @@ impl FormStore {
                 let Ok(stub) = rpc::endpoint(&self.env, endpoint_id) else {
                     return false;
                 };
+                self.db.work().object_call();
                 match rpc::call(&stub, &Enqueue { jobs: jobs.clone() }).await {
                     Ok(_) => true,
                     // The endpoint was deleted: its rows are void.

@@ -4,12 +4,24 @@
 pub mod endpoint_queue;
 pub mod form_store;
 pub mod registry;
+pub mod wakeup;
 
 use worker::{Request, Response, State};
 
 use crate::error::{ApiError, ApiResult};
 use crate::log::{emit, LogLine};
+use crate::protocol::{Call, ReadWork};
 use crate::rpc::error_response;
+use crate::work::Work;
+
+/// Counts a request to an object, unless it reads the counters: then answers it with them.
+pub fn count_request(work: &Work, req: &Request) -> Option<worker::Result<Response>> {
+    if req.path() == ReadWork::PATH {
+        return Some(Response::from_json(&work.counts()));
+    }
+    work.request();
+    None
+}
 
 /// Renders a handler's result for the caller; platform failures are logged first.
 pub fn finish(

@@ -123,7 +123,7 @@ impl FormStore {
         let complete = self.finish_erasure(&settings, &call.id).await?;
         if !complete {
             self.state.storage().set_alarm(ERASURE_RETRY_MS).await?;
-            self.alarm_set.set(true);
+            self.alarm_at.set(Some(now_ms() + ERASURE_RETRY_MS));
         }
         Ok(Erasure {
             id: call.id,
@@ -306,6 +306,7 @@ impl FormStore {
         self.db.reset();
         self.cache.borrow_mut().take();
         self.stored_bytes.set(None);
+        self.highest_mark.set(0);
         Ok(true)
     }
 
