@@ -337,7 +337,7 @@ impl FormStore {
 
     /// Sets the alarm to run now unless this instance already set one that runs by now.
     async fn wake(&self) -> ApiResult<()> {
-        if !self.alarm_at.get().is_some_and(|at| at <= now_ms()) {
+        if self.alarm_at.get().is_none_or(|at| at > now_ms()) {
             self.state.storage().set_alarm(0).await?;
             self.db.work().alarm_set();
             self.alarm_at.set(Some(now_ms()));
