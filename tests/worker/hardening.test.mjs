@@ -114,7 +114,8 @@ function chunkedFlood(path, totalBytes, headers = {}) {
     // Answering early, workerd closes the connection while the client still sends; the client's
     // kernel may then take the reset before Node has read the answer (ECONNRESET). The caller
     // reads the status from wrangler's request log instead.
-    req.on("error", (err) => finish(answer ?? { status: undefined, reset: err.code, sentAtAnswer: sent, body: "" }));
+    // The reset may also cut the answer's body short after its status arrived.
+    req.on("error", (err) => finish(answer ? { ...answer, reset: err.code } : { status: undefined, reset: err.code, sentAtAnswer: sent, body: "" }));
     const chunk = Buffer.alloc(64 * 1024, "a");
     const pump = () => {
       while (sent < totalBytes && !answer) {
