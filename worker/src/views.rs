@@ -57,6 +57,8 @@ pub struct FormView {
     pub submission_url: String,
     /// The captcha every post must pass (`null`: none).
     pub captcha: Option<CaptchaView>,
+    /// Largest uploaded file, bytes.
+    pub max_file_bytes: u64,
 }
 
 /// A form's captcha check. The secret is never shown: `secret_set` says one is stored.
@@ -155,6 +157,7 @@ impl FormView {
             created_at: iso(form.created_ms),
             submission_url: format!("/f/{}", form.id),
             captcha: form.captcha.as_ref().map(CaptchaView::of),
+            max_file_bytes: form.max_file_bytes,
         }
     }
 }
@@ -225,6 +228,8 @@ pub struct EndpointView {
     /// The signing secret: in the answer that creates the endpoint only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Lifetime of the file links in its events, s.
+    pub file_url_ttl: u64,
 }
 
 impl EndpointView {
@@ -262,6 +267,7 @@ impl EndpointView {
             created_at: iso(endpoint.created_ms),
             stats,
             secret: None,
+            file_url_ttl: endpoint.file_url_ttl,
         }
     }
 }
@@ -281,11 +287,16 @@ pub struct FileView {
     pub sha256: String,
     /// Whether the bytes are stored (downloadable).
     pub stored: bool,
+    /// The file name without directory parts (what a download is named).
+    pub name: String,
+    /// Where the admin API downloads the bytes (with the token): `/api/forms/{form_id}/
+    /// submissions/{submission_id}/files/{index}`; `null` when they are not stored.
+    pub download_path: Option<String>,
 }
 
 impl FileView {
-    /// A file's view.
-    pub fn of(info: &FileInfo, stored: bool) -> Self {
+    /// The view of the file at `index` of a submission.
+    pub fn of(info: &FileInfo, stored: bool, form_id: &str, submission_id: &str, index: usize) -> Self {
         Self {
             field: info.field.clone(),
             filename: info.filename.clone(),
@@ -293,6 +304,10 @@ impl FileView {
             size: info.size,
             sha256: info.sha256.clone(),
             stored,
+            name: info.base_name().to_string(),
+            download_path: stored.then(|| {
+                format!("/api/forms/{form_id}/submissions/{submission_id}/files/{index}")
+            }),
         }
     }
 }

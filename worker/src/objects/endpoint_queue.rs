@@ -403,7 +403,17 @@ impl EndpointQueue {
             DeliveryStatus::Pending => (Some(now), None),
             _ => (None, Some("endpoint disabled")),
         };
-        let payload = job.event.payload(&job.message_id, settings.payload_shape);
+        // File links are signed when the delivery is stored, so retries send the same bytes
+        // and the links live `file_url_ttl` from here.
+        let link_key = crate::files::link_key(&self.env);
+        let links = crate::protocol::FileLinks {
+            key: link_key.as_ref(),
+            now_secs: u64::try_from(now / 1000).unwrap_or(0),
+            ttl_secs: settings.file_url_ttl,
+        };
+        let payload = job
+            .event
+            .payload(&job.message_id, settings.payload_shape, links);
         #[derive(Deserialize)]
         struct Inserted {
             #[allow(dead_code)]
