@@ -7,6 +7,7 @@
 //! (`formhook::file_link`); this module only converts.
 
 use formhook::file_link::{expires_at, signed_query, FileLinkKey};
+use std::collections::HashMap;
 use worker::{Bucket, Env, HttpMetadata, Response};
 
 use crate::error::{ApiError, ApiResult};
@@ -68,14 +69,28 @@ pub fn link(
     format!("{}{path}?{query}", origin.trim_end_matches('/'))
 }
 
-/// Writes one file.
-pub async fn put(bucket: &Bucket, key: &str, bytes: Vec<u8>, content_type: &str) -> ApiResult<()> {
+/// The custom metadata entry that holds a file's name (what a download is called).
+const NAME_METADATA: &str = "name";
+
+/// Writes one file with its content type and name (which a link's download needs, having no
+/// submission at hand).
+pub async fn put(
+    bucket: &Bucket,
+    key: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+    name: &str,
+) -> ApiResult<()> {
     bucket
         .put(key, bytes)
         .http_metadata(HttpMetadata {
             content_type: Some(content_type.to_string()),
             ..HttpMetadata::default()
         })
+        .custom_metadata(HashMap::from([(
+            NAME_METADATA.to_string(),
+            name.to_string(),
+        )]))
         .execute()
         .await
         .map(|_| ())
@@ -138,6 +153,10 @@ pub async fn serve(
         .or(stored_type)
         .unwrap_or_default();
     let size = object.size();
+    let stored_name = object
+        .custom_metadata()
+        .ok()
+        .and_then(|mut m| m.remove(NAME_METADATA));
     let body = object.body().ok_or_else(not_found)?.response_body()?;
     let mut resp = Response::from_body(body)?;
     let headers = resp.headers_mut();
@@ -146,7 +165,9 @@ pub async fn serve(
         crate::http::pages::download_type(&content_type),
     )?;
     headers.set("content-length", &size.to_string())?;
-    let name = filename.unwrap_or_else(|| key.rsplit('/').next().unwrap_or("file"));
+    let name = filename
+        .or(stored_name.as_deref())
+        .unwrap_or_else(|| key.rsplit('/').next().unwrap_or("file"));
     headers.set("content-disposition", &crate::http::pages::attachment(name))?;
     headers.set("x-content-type-options", "nosniff")?;
     headers.set("content-security-policy", "default-src 'none'; sandbox")?;

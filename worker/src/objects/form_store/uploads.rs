@@ -61,7 +61,8 @@ impl FormStore {
         for (index, info) in files.iter().enumerate() {
             let bytes = body.get(info.range.clone()).unwrap_or_default().to_vec();
             let key = files::key(form_id, submission_id, index);
-            if let Err(err) = files::put(&bucket, &key, bytes, &info.content_type).await {
+            let put = files::put(&bucket, &key, bytes, &info.content_type, info.base_name());
+            if let Err(err) = put.await {
                 self.abandon_upload(form_id, submission_id).await;
                 return Err(err);
             }
