@@ -472,7 +472,9 @@ mod tests {
     fn canonical_exact() {
         let data = sample_data();
         let files = vec![file("cv", "C:\\docs\\cv.pdf", 1234)];
-        let urls = [Some("https://forms.example/files/f_1/s_1/0?exp=1&sig=ab".to_string())];
+        let urls = [Some(
+            "https://forms.example/files/f_1/s_1/0?exp=1&sig=ab".to_string(),
+        )];
         let meta = meta_partial();
         let sub = Submission {
             id: "s_1",
@@ -530,7 +532,15 @@ mod tests {
         assert_eq!(keys(&v["submission"]["data"]["alpha"]), ["n", "ok"]);
         assert_eq!(
             keys(&v["submission"]["files"][0]),
-            ["field", "filename", "name", "content_type", "size", "sha256", "url"]
+            [
+                "field",
+                "filename",
+                "name",
+                "content_type",
+                "size",
+                "sha256",
+                "url"
+            ]
         );
         assert_eq!(
             keys(&v["submission"]["meta"]),

@@ -191,10 +191,10 @@ pub fn verify(
     let tag: [u8; MAC_LEN] = sig
         .and_then(hex_decode_exact::<MAC_LEN>)
         .ok_or(LinkError::Malformed)?;
-    if !key
-        .0
-        .verify(&[CONTEXT, path.as_bytes(), b"\n", exp_text.as_bytes()], &tag)
-    {
+    if !key.0.verify(
+        &[CONTEXT, path.as_bytes(), b"\n", exp_text.as_bytes()],
+        &tag,
+    ) {
         return Err(LinkError::BadSignature);
     }
     if now_secs >= exp {

@@ -455,8 +455,11 @@ mod tests {
             now_secs: 1_000,
             ttl_secs: 60,
         };
-        let payload = submission(Some("https://forms.example"))
-            .payload("msg_1", PayloadShape::Canonical, links);
+        let payload = submission(Some("https://forms.example")).payload(
+            "msg_1",
+            PayloadShape::Canonical,
+            links,
+        );
         let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
         let files = value["submission"]["files"].as_array().unwrap();
         for (index, file) in files.iter().enumerate() {

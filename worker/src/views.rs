@@ -296,7 +296,13 @@ pub struct FileView {
 
 impl FileView {
     /// The view of the file at `index` of a submission.
-    pub fn of(info: &FileInfo, stored: bool, form_id: &str, submission_id: &str, index: usize) -> Self {
+    pub fn of(
+        info: &FileInfo,
+        stored: bool,
+        form_id: &str,
+        submission_id: &str,
+        index: usize,
+    ) -> Self {
         Self {
             field: info.field.clone(),
             filename: info.filename.clone(),
@@ -305,9 +311,8 @@ impl FileView {
             sha256: info.sha256.clone(),
             stored,
             name: info.base_name().to_string(),
-            download_path: stored.then(|| {
-                format!("/api/forms/{form_id}/submissions/{submission_id}/files/{index}")
-            }),
+            download_path: stored
+                .then(|| format!("/api/forms/{form_id}/submissions/{submission_id}/files/{index}")),
         }
     }
 }

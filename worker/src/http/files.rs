@@ -13,7 +13,13 @@ use crate::log::{emit, LogLine};
 use crate::platform::now_u64;
 
 /// Handles `GET /files/…`.
-pub async fn handle(req: &Request, env: &Env, form_id: &str, submission_id: &str, index: &str) -> Result<Response> {
+pub async fn handle(
+    req: &Request,
+    env: &Env,
+    form_id: &str,
+    submission_id: &str,
+    index: &str,
+) -> Result<Response> {
     match serve(req, env, form_id, submission_id, index).await {
         Ok(resp) => Ok(resp),
         Err(err) => {
@@ -30,7 +36,13 @@ pub async fn handle(req: &Request, env: &Env, form_id: &str, submission_id: &str
     }
 }
 
-async fn serve(req: &Request, env: &Env, form_id: &str, submission_id: &str, index: &str) -> ApiResult<Response> {
+async fn serve(
+    req: &Request,
+    env: &Env,
+    form_id: &str,
+    submission_id: &str,
+    index: &str,
+) -> ApiResult<Response> {
     let key = files::link_key(env).ok_or_else(|| {
         ApiError::new(
             404,
@@ -56,7 +68,13 @@ async fn serve(req: &Request, env: &Env, form_id: &str, submission_id: &str, ind
     )
     .map_err(|err| ApiError::new(err.http_status(), err.code(), err.message()))?;
     let bucket = files::bucket(env)?;
-    files::serve(&bucket, &files::key(form_id, submission_id, index), None, None).await
+    files::serve(
+        &bucket,
+        &files::key(form_id, submission_id, index),
+        None,
+        None,
+    )
+    .await
 }
 
 /// The worker's public origin, which file links start with: the `PUBLIC_URL` var when set
