@@ -280,7 +280,9 @@ test("kill -9 between the R2 writes and the commit: nothing acknowledged is lost
     (res) => ({ status: res.status }),
     (err) => ({ error: String(err) }),
   );
-  await eventually(() => r2Copies(orphan).length === 1, 60_000, "the orphan's bytes in R2");
+  // The hook writes this marker once every file write of the upload has resolved.
+  await eventually(() => r2Copies(Buffer.from("formhook test hook: upload held")).length === 1, 60_000, "the upload held after its R2 writes");
+  assert.equal(r2Copies(orphan).length, 1);
   await worker.kill9();
   const answer = await pending;
   assert.equal(answer.status, undefined, `the killed upload was answered ${JSON.stringify(answer)}`);

@@ -27,6 +27,8 @@ pub(super) const UPLOADS_TABLE: &str = "CREATE TABLE IF NOT EXISTS uploads(
 /// How old an unfinished upload must be before the sweep removes its files, unless the
 /// `FILE_ORPHAN_AGE_SECONDS` var says otherwise (tests set a second or two).
 const DEFAULT_ORPHAN_AGE_SECS: i64 = 900;
+/// The bytes of the test hook's marker object (see `store_files`).
+const HELD_MARKER: &[u8] = b"formhook test hook: upload held";
 /// Uploads swept per alarm run; the rest wait for the next run.
 const SWEEP_BATCH: i64 = 50;
 
@@ -68,8 +70,12 @@ impl FormStore {
             }
         }
         // Test hook: hold the upload between the R2 writes and the commit, so a test can kill
-        // the runtime exactly there. Unset (the default) it costs nothing.
+        // the runtime exactly there. A marker object (under the submission's prefix, so the sweep
+        // removes it too) tells the test every file write has resolved. Unset (the default) it
+        // costs nothing.
         if let Some(pause) = self.var_u64("FILE_COMMIT_PAUSE_MS").filter(|ms| *ms > 0) {
+            let marker = format!("{}held", files::submission_prefix(form_id, submission_id));
+            files::put(&bucket, &marker, HELD_MARKER.to_vec(), "text/plain", "held").await?;
             worker::Delay::from(Duration::from_millis(pause)).await;
         }
         Ok(())
