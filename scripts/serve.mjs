@@ -1,6 +1,7 @@
 // Runs the edge worker locally: `wrangler dev` (workerd) on 127.0.0.1 with Durable Object storage
 // on disk. As a script (README's `scripts/run`) it reads PORT, ADMIN_TOKEN, SSRF_ALLOWLIST,
-// FORMHOOK_TRUST_CLIENT_IP and FORMHOOK_DATA; as a module it exports startWorker() for tests,
+// FORMHOOK_TRUST_CLIENT_IP, FORMHOOK_DATA and FILE_LINK_KEY (generated into the data directory
+// when unset); as a module it exports startWorker() for tests,
 // benchmarks and the chaos run.
 //
 // The worker's variables (ADMIN_TOKEN among them) reach wrangler through an env file in the data
@@ -140,6 +141,19 @@ function writeEnvFile(path, vars) {
   writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
 }
 
+/**
+ * The key that signs file links: FILE_LINK_KEY from the environment, else one generated on the
+ * first start and kept in the data directory (mode 600), so links survive restarts. Never printed.
+ */
+function fileLinkKey(dataDir) {
+  if (process.env.FILE_LINK_KEY) return process.env.FILE_LINK_KEY;
+  const keyFile = join(dataDir, "file-link-key");
+  if (existsSync(keyFile)) return readFileSync(keyFile, "utf8").trim();
+  const key = randomBytes(32).toString("hex");
+  writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
 /** The token shown as `abcd…`: enough to tell tokens apart, never enough to use one. */
 export const maskToken = (token) => `${token.slice(0, 4)}…`;
 
@@ -164,6 +178,7 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
     ADMIN_TOKEN: adminToken ?? "",
     SSRF_ALLOWLIST: ssrfAllowlist,
     TRUST_CLIENT_IP: trustClientIp ? "true" : "false",
+    FILE_LINK_KEY: fileLinkKey(dataDir),
     ...vars,
   });
   const args = [

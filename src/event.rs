@@ -140,6 +140,9 @@ pub struct Submission<'a> {
     pub data: &'a Fields,
     /// Uploaded files in the order sent.
     pub files: &'a [FileInfo],
+    /// A download link for each file, by position in `files` (`None`, or a missing entry, for a
+    /// file whose bytes are not stored): the event's `url`.
+    pub file_urls: &'a [Option<String>],
     /// Request facts.
     pub meta: &'a Meta,
 }
@@ -148,7 +151,9 @@ pub struct Submission<'a> {
 ///
 /// Key order is fixed (as listed on each [`PayloadShape`] variant and in the module docs); `data`
 /// keeps submission order, repeated keys are arrays, each file is
-/// `{field, filename, content_type, size, sha256}` and `meta` always has all four keys.
+/// `{field, filename, name, content_type, size, sha256, url}` (`filename` as sent, `name` its
+/// [base name](FileInfo::base_name), `url` from [`Submission::file_urls`] or `null`) and `meta`
+/// always has all four keys.
 /// `created_at`/`timestamp` is [`rfc3339_millis`] of `sub.created_at_ms`.
 ///
 /// - Canonical uses `event_id` as `id`; Flat and Answers carry no event id (matching those
@@ -156,7 +161,8 @@ pub struct Submission<'a> {
 /// - Answers: `event` is `form.response.completed` for [`EventType::SubmissionCreated`], else
 ///   [`EventType::as_str`]. Answers list every `data` field in order (`answer` is the value as
 ///   stored: string, array for repeated keys, or any JSON value), then one answer per file field
-///   in order of first appearance, whose `answer` is `{filename, content_type, size, sha256}`,
+///   in order of first appearance, whose `answer` is
+///   `{filename, name, content_type, size, sha256, url}`,
 ///   or an array of those when several files share the field.
 ///
 /// Infallible: every serialized value is a string, integer, `Option<String>` or
@@ -169,6 +175,12 @@ pub fn submission_payload(
     shape: PayloadShape,
 ) -> Vec<u8> {
     let created_at = rfc3339_millis(sub.created_at_ms);
+    let files: Vec<FileEntry<'_>> = sub
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, info)| FileEntry::of(info, sub.file_urls.get(i).and_then(Option::as_deref)))
+        .collect();
     match shape {
         PayloadShape::Canonical => to_json(&CanonicalSubmission {
             kind: event_type.as_str(),
@@ -181,7 +193,7 @@ pub fn submission_payload(
             submission: SubmissionBody {
                 id: sub.id,
                 data: sub.data,
-                files: sub.files,
+                files: &files,
                 meta: sub.meta,
             },
         }),
@@ -191,7 +203,7 @@ pub fn submission_payload(
             submission_id: sub.id,
             created_at: &created_at,
             data: sub.data,
-            files: sub.files,
+            files: &files,
             meta: sub.meta,
         }),
         PayloadShape::Answers => to_json(&AnswersSubmission {
@@ -202,7 +214,7 @@ pub fn submission_payload(
             form_id: sub.form_id,
             form_title: sub.form_name,
             response_id: sub.id,
-            answers: answers(sub.data, sub.files),
+            answers: answers(sub.data, &files),
             timestamp: &created_at,
         }),
     }
@@ -275,7 +287,7 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec())
 }
 
-fn answers<'a>(data: &'a Fields, files: &'a [FileInfo]) -> Vec<Answer<'a>> {
+fn answers<'a>(data: &'a Fields, files: &[FileEntry<'a>]) -> Vec<Answer<'a>> {
     let mut out: Vec<Answer<'a>> = data
         .iter()
         .map(|(question, value)| Answer {
@@ -289,7 +301,7 @@ fn answers<'a>(data: &'a Fields, files: &'a [FileInfo]) -> Vec<Answer<'a>> {
         let entry = FileAnswer::from(file);
         match groups.iter_mut().find(|(field, _)| *field == file.field) {
             Some((_, list)) => list.push(entry),
-            None => groups.push((&file.field, alloc::vec![entry])),
+            None => groups.push((file.field, alloc::vec![entry])),
         }
     }
     out.extend(groups.into_iter().map(|(question, list)| Answer {
@@ -322,7 +334,7 @@ struct FormRef<'a> {
 struct SubmissionBody<'a> {
     id: &'a str,
     data: &'a Fields,
-    files: &'a [FileInfo],
+    files: &'a [FileEntry<'a>],
     meta: &'a Meta,
 }
 
@@ -333,7 +345,7 @@ struct FlatSubmission<'a> {
     submission_id: &'a str,
     created_at: &'a str,
     data: &'a Fields,
-    files: &'a [FileInfo],
+    files: &'a [FileEntry<'a>],
     meta: &'a Meta,
 }
 
@@ -362,21 +374,51 @@ enum AnswerValue<'a> {
     Files(Vec<FileAnswer<'a>>),
 }
 
+/// A file as events list it.
 #[derive(Serialize)]
-struct FileAnswer<'a> {
+struct FileEntry<'a> {
+    field: &'a str,
     filename: &'a str,
+    name: &'a str,
     content_type: &'a str,
     size: u64,
     sha256: &'a str,
+    url: Option<&'a str>,
 }
 
-impl<'a> From<&'a FileInfo> for FileAnswer<'a> {
-    fn from(f: &'a FileInfo) -> Self {
+impl<'a> FileEntry<'a> {
+    fn of(info: &'a FileInfo, url: Option<&'a str>) -> Self {
         Self {
-            filename: &f.filename,
-            content_type: &f.content_type,
+            field: &info.field,
+            filename: &info.filename,
+            name: info.base_name(),
+            content_type: &info.content_type,
+            size: info.size,
+            sha256: &info.sha256,
+            url,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FileAnswer<'a> {
+    filename: &'a str,
+    name: &'a str,
+    content_type: &'a str,
+    size: u64,
+    sha256: &'a str,
+    url: Option<&'a str>,
+}
+
+impl<'a> From<&FileEntry<'a>> for FileAnswer<'a> {
+    fn from(f: &FileEntry<'a>) -> Self {
+        Self {
+            filename: f.filename,
+            name: f.name,
+            content_type: f.content_type,
             size: f.size,
-            sha256: &f.sha256,
+            sha256: f.sha256,
+            url: f.url,
         }
     }
 }
@@ -464,7 +506,10 @@ mod tests {
     #[test]
     fn canonical_exact() {
         let data = sample_data();
-        let files = vec![file("cv", "cv.pdf", 1234)];
+        let files = vec![file("cv", "C:\\docs\\cv.pdf", 1234)];
+        let urls = [Some(
+            "https://forms.example/files/f_1/s_1/0?exp=1&sig=ab".to_string(),
+        )];
         let meta = meta_partial();
         let sub = Submission {
             id: "s_1",
@@ -473,6 +518,7 @@ mod tests {
             created_at_ms: AT,
             data: &data,
             files: &files,
+            file_urls: &urls,
             meta: &meta,
         };
         let bytes = submission_payload(
@@ -499,10 +545,12 @@ mod tests {
                     },
                     "files": [{
                         "field": "cv",
-                        "filename": "cv.pdf",
+                        "filename": "C:\\docs\\cv.pdf",
+                        "name": "cv.pdf",
                         "content_type": "application/pdf",
                         "size": 1234,
-                        "sha256": "ab".repeat(32)
+                        "sha256": "ab".repeat(32),
+                        "url": "https://forms.example/files/f_1/s_1/0?exp=1&sig=ab"
                     }],
                     "meta": {"ip": "203.0.113.7", "country": null, "user_agent": "curl/8", "referer": null}
                 }
@@ -519,7 +567,15 @@ mod tests {
         assert_eq!(keys(&v["submission"]["data"]["alpha"]), ["n", "ok"]);
         assert_eq!(
             keys(&v["submission"]["files"][0]),
-            ["field", "filename", "content_type", "size", "sha256"]
+            [
+                "field",
+                "filename",
+                "name",
+                "content_type",
+                "size",
+                "sha256",
+                "url"
+            ]
         );
         assert_eq!(
             keys(&v["submission"]["meta"]),
@@ -543,6 +599,7 @@ mod tests {
             created_at_ms: 0,
             data: &data,
             files: &[],
+            file_urls: &[],
             meta: &meta,
         };
         let v = parse(&submission_payload(
@@ -567,6 +624,7 @@ mod tests {
             created_at_ms: AT,
             data: &data,
             files: &files,
+            file_urls: &[],
             meta: &meta,
         };
         let v = parse(&submission_payload(
@@ -589,8 +647,8 @@ mod tests {
                     "alpha": {"n": 1, "ok": true}
                 },
                 "files": [
-                    {"field": "cv", "filename": "cv.pdf", "content_type": "application/pdf", "size": 1, "sha256": "ab".repeat(32)},
-                    {"field": "cv", "filename": "cover.pdf", "content_type": "application/pdf", "size": 2, "sha256": "ab".repeat(32)}
+                    {"field": "cv", "filename": "cv.pdf", "name": "cv.pdf", "content_type": "application/pdf", "size": 1, "sha256": "ab".repeat(32), "url": null},
+                    {"field": "cv", "filename": "cover.pdf", "name": "cover.pdf", "content_type": "application/pdf", "size": 2, "sha256": "ab".repeat(32), "url": null}
                 ],
                 "meta": {"ip": "203.0.113.7", "country": null, "user_agent": "curl/8", "referer": null}
             })
@@ -628,6 +686,7 @@ mod tests {
             created_at_ms: AT,
             data: &data,
             files: &files,
+            file_urls: &[Some("u0".into()), Some("u1".into())],
             meta: &meta,
         };
         let v = parse(&submission_payload(
@@ -650,11 +709,11 @@ mod tests {
                     {"question": "topics", "answer": ["x", "y"]},
                     {"question": "alpha", "answer": {"n": 1, "ok": true}},
                     {"question": "cv", "answer": [
-                        {"filename": "cv.pdf", "content_type": "application/pdf", "size": 1, "sha256": h},
-                        {"filename": "cover.pdf", "content_type": "application/pdf", "size": 2, "sha256": h}
+                        {"filename": "cv.pdf", "name": "cv.pdf", "content_type": "application/pdf", "size": 1, "sha256": h, "url": "u0"},
+                        {"filename": "cover.pdf", "name": "cover.pdf", "content_type": "application/pdf", "size": 2, "sha256": h, "url": null}
                     ]},
                     {"question": "photo", "answer":
-                        {"filename": "me.png", "content_type": "application/pdf", "size": 3, "sha256": h}
+                        {"filename": "me.png", "name": "me.png", "content_type": "application/pdf", "size": 3, "sha256": h, "url": "u1"}
                     }
                 ],
                 "timestamp": AT_TEXT
@@ -682,7 +741,7 @@ mod tests {
         assert_eq!(keys(&v["answers"][0]), ["question", "answer"]);
         assert_eq!(
             keys(&v["answers"][5]["answer"]),
-            ["filename", "content_type", "size", "sha256"]
+            ["filename", "name", "content_type", "size", "sha256", "url"]
         );
     }
 
@@ -697,6 +756,7 @@ mod tests {
             created_at_ms: 0,
             data: &data,
             files: &[],
+            file_urls: &[],
             meta: &meta,
         };
         let v = parse(&submission_payload(
@@ -719,6 +779,7 @@ mod tests {
             created_at_ms: AT,
             data: &data,
             files: &[],
+            file_urls: &[],
             meta: &meta,
         };
         let null_meta = json!({"ip": null, "country": null, "user_agent": null, "referer": null});
@@ -781,6 +842,7 @@ mod tests {
             created_at_ms: -1,
             data: &data,
             files: &files,
+            file_urls: &[],
             meta: &meta,
         };
         let c = parse(&submission_payload(
@@ -825,7 +887,7 @@ mod tests {
             a["answers"],
             json!([
                 {"question": key, "answer": tricky},
-                {"question": "f\"ile", "answer": {"filename": "résumé \"v2\"\n.pdf", "content_type": "application/pdf", "size": 0, "sha256": ""}}
+                {"question": "f\"ile", "answer": {"filename": "résumé \"v2\"\n.pdf", "name": "résumé \"v2\"\n.pdf", "content_type": "application/pdf", "size": 0, "sha256": "", "url": null}}
             ])
         );
         assert_eq!(a["formTitle"], tricky);
@@ -879,6 +941,7 @@ mod tests {
             created_at_ms: AT,
             data: &data,
             files: &[],
+            file_urls: &[],
             meta: &meta,
         };
         let ev = EventType::SubmissionCreated;
@@ -972,6 +1035,7 @@ mod tests {
                     created_at_ms: AT,
                     data: &data,
                     files: &[],
+                    file_urls: &[],
                     meta,
                 },
                 shape,

@@ -8,7 +8,8 @@
 //!   one-call [`Verifier`] over `http::HeaderMap` (feature `http`) or `(name, value)` pairs
 //!   ([`verifier`]).
 //! - Parsing form bodies: urlencoded, JSON objects, multipart with files ([`form`]).
-//! - Building event payloads in the canonical, flat and answers shapes ([`event`]).
+//! - Building event payloads in the canonical, flat and answers shapes ([`event`]); signed,
+//!   expiring links to stored files ([`file_link`]).
 //! - The retry and delivery policy as pure functions ([`retry`]); the delivery lifecycle:
 //!   attempt headers, endpoint health, secret rotation ([`delivery`]).
 //! - Per-client submission limits and the `Retry-After` they imply ([`rate`]); per-form
@@ -37,6 +38,7 @@ pub mod duplicate;
 pub mod ed25519;
 pub mod encoding;
 pub mod event;
+pub mod file_link;
 pub mod form;
 pub mod ingest;
 pub mod mac;

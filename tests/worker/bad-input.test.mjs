@@ -66,7 +66,7 @@ describe("ingest: bad input is refused precisely and stores nothing", () => {
     parts.map((p) => `--${boundary}\r\n${p}`).join("") + (close ? `--${boundary}--\r\n` : "");
   const cases = [
     ["body over the form's 64 KB limit", "matrix", "a=" + "x".repeat(70 * 1024), { "content-type": "application/x-www-form-urlencoded" }, 413, "body_too_large"],
-    ["body over the global 10 MiB limit", "matrix", "a=" + "x".repeat(11 * 1024 * 1024), { "content-type": "application/x-www-form-urlencoded" }, 413, "body_too_large"],
+    ["an 11 MiB body, far over the form's limit", "matrix", "a=" + "x".repeat(11 * 1024 * 1024), { "content-type": "application/x-www-form-urlencoded" }, 413, "body_too_large"],
     ["3 MB of JSON fields on a form allowing 8 MB bodies (a stored row holds 2 MB)", "big", JSON.stringify(Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`f${i}`, "x".repeat(50_000)]))), { "content-type": "application/json" }, 413, "fields_too_large"],
     ["no content type", "matrix", new Uint8Array([97, 61, 49]), {}, 415, "missing_content_type"],
     ["text/plain content type", "matrix", "a=1", { "content-type": "text/plain" }, 415, "unsupported_content_type"],

@@ -132,7 +132,10 @@ describe("happy path for each body type", () => {
     const [got] = await r.waitFor(() => true);
     assert.equal(got.verified, true);
     assert.deepEqual(got.json.submission.data, { name: "Grace" });
-    assert.deepEqual(got.json.submission.files, [{ field: "cv", filename: "cv.pdf", content_type: "application/pdf", size: 3000, sha256: createHash("sha256").update(bytes).digest("hex") }]);
+    const { url, ...described } = got.json.submission.files[0];
+    assert.equal(got.json.submission.files.length, 1);
+    assert.deepEqual(described, { field: "cv", filename: "cv.pdf", name: "cv.pdf", content_type: "application/pdf", size: 3000, sha256: createHash("sha256").update(bytes).digest("hex") });
+    assert.match(url, new RegExp(`^${worker.url}/files/multi/${id}/0\\?exp=\\d+&sig=[0-9a-f]{64}$`));
     const file = await fetch(`${worker.url}/api/forms/multi/submissions/${id}/files/0`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(file.status, 200);
     assert.deepEqual(Buffer.from(await file.arrayBuffer()), bytes);

@@ -93,7 +93,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
         &[],
         &[],
     );
-    op("post", "/f/{form_id}", "Submit a form (urlencoded, multipart or JSON). HTML posts get 303 to the redirect URL; scripts get 201 JSON", None, 201, Some(g.subschema_for::<Accepted>()), &[], &[(400, "the parser's code"), (403, "origin_not_allowed, captcha_required, captcha_failed (with error_codes)"), (404, "form_not_found"), (413, "body_too_large, fields_too_large, file_too_large"), (415, "unsupported_content_type"), (429, "rate_limited, form_rate_limited (with Retry-After)"), (503, "captcha_unavailable (with Retry-After and error_codes)"), (507, "storage_quota_exceeded"), (508, "delivery_loop")]);
+    op("post", "/f/{form_id}", "Submit a form (urlencoded, multipart or JSON). HTML posts get 303 to the redirect URL; scripts get 201 JSON", None, 201, Some(g.subschema_for::<Accepted>()), &[], &[(400, "the parser's code"), (403, "origin_not_allowed, captcha_required, captcha_failed (with error_codes)"), (404, "form_not_found"), (413, "body_too_large (max_body_bytes), fields_too_large, file_too_large (max_file_bytes)"), (415, "unsupported_content_type"), (429, "rate_limited, form_rate_limited (with Retry-After)"), (503, "captcha_unavailable (with Retry-After and error_codes), file_store_failed, upload_expired"), (507, "storage_quota_exceeded"), (508, "delivery_loop")]);
     op(
         "get",
         "/f/{form_id}/captcha",
@@ -104,6 +104,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
         &[],
         &[(404, "form_not_found, captcha_not_set")],
     );
+    op("get", "/files/{form_id}/{submission_id}/{index}", "Download an uploaded file through the signed, expiring link an event carries (no token; always an attachment with nosniff and a sandboxing CSP)", None, 200, None, &[("exp", "expiry, Unix seconds"), ("sig", "HMAC-SHA256 of the path and exp, hex")], &[(403, "link_malformed, link_invalid, link_expired"), (404, "file_not_found, file_links_off")]);
     op("get", "/keys/{endpoint_id}", "The endpoint's live ed25519 public keys (whpk_), for receivers verifying v1a signatures; public, no token", None, 200, Some(g.subschema_for::<KeysView>()), &[], &[(404, "endpoint_not_found")]);
     op(
         "get",
@@ -371,12 +372,12 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Operation> {
     op(
         "get",
         "/api/forms/{form_id}/submissions/{submission_id}/files/{index}",
-        "Download a stored file (always as an attachment)",
+        "Download a stored file from R2 (always as an attachment with nosniff and a sandboxing CSP)",
         None,
         200,
         None,
         &[],
-        &[(404, "file_not_found")],
+        &[(404, "submission_not_found, file_not_found"), (503, "file_store_failed")],
     );
     op(
         "post",

@@ -1,7 +1,8 @@
-//! The formhook edge worker: form ingest at `/f/{form_id}`, the admin API under `/api`, the
-//! dashboard and playground from static assets. Storage and delivery live in three Durable
-//! Objects (`objects`): `FormStore` (one per form), `EndpointQueue` (one per endpoint) and
-//! `Registry` (the list of forms), which talk in the typed messages of `protocol`. Every
+//! The formhook edge worker: form ingest at `/f/{form_id}`, the admin API under `/api`, file
+//! links under `/files` (bytes in R2), the dashboard and playground from static assets. Storage
+//! and delivery live in three Durable Objects (`objects`): `FormStore` (one per form),
+//! `EndpointQueue` (one per endpoint) and `Registry` (the list of forms), which talk in the
+//! typed messages of `protocol`. Every
 //! decision is the core's (`formhook`); this crate converts between it and the Workers runtime.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -65,6 +66,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             http::ingest::captcha_widget(&env, form_id).await
         }
         ["thanks"] => http::pages::thanks(&req),
+        ["files", form_id, submission_id, index] if req.method() == Method::Get => {
+            http::files::handle(&req, &env, form_id, submission_id, index).await
+        }
         ["keys", endpoint_id] if req.method() == Method::Get => {
             http::admin::public_keys(&env, endpoint_id).await
         }

@@ -62,6 +62,15 @@ pub enum LogLine<'a> {
         /// The error code.
         code: &'a str,
     },
+    /// The sweep removed the files of an upload whose submission was never committed.
+    OrphansSwept {
+        /// The form.
+        form_id: &'a str,
+        /// The submission id the upload would have had.
+        submission_id: &'a str,
+        /// R2 objects deleted.
+        objects: usize,
+    },
 }
 
 /// Writes one line to the worker's log.

@@ -2,7 +2,7 @@
 //!
 //! A [`Call`] is a request type with its answer type and the path it is posted to; the
 //! [`rpc`](crate::rpc) module sends and serves them as JSON. Two messages carry bytes instead:
-//! an [`IngestRequest`] (the submitted body, framed after its JSON context) and a file download.
+//! an [`IngestRequest`] (the submitted body, framed after its JSON context).
 //!
 //! One submission keeps one shape from ingest to delivery: the form's object stores it and hands
 //! it on as a [`Job`] carrying an [`Event::SubmissionCreated`]; each endpoint's object turns the
@@ -13,6 +13,7 @@ use formhook::event::{
     endpoint_disabled_payload, submission_deleted_payload, submission_payload, test_payload,
     EventType, Meta, PayloadShape, Submission,
 };
+use formhook::file_link::FileLinkKey;
 use formhook::form::{Fields, FileInfo};
 use formhook::redact::Redaction;
 use serde::de::DeserializeOwned;
@@ -198,10 +199,46 @@ pub struct SubmissionEvent {
     pub created_ms: i64,
     /// The fields.
     pub data: Fields,
-    /// The files (descriptions; bytes stay with the form).
+    /// The files (descriptions; bytes are in R2).
     pub files: Vec<FileInfo>,
     /// Request facts.
     pub meta: Meta,
+    /// The worker's public origin its file links start with; `None` when the bytes of its files
+    /// are not stored (the event's `url`s are then `null`).
+    #[serde(default)]
+    pub file_origin: Option<String>,
+}
+
+/// What file links in a payload are signed with, valid for how long from when.
+#[derive(Clone, Copy, Debug)]
+pub struct FileLinks<'a> {
+    /// The worker's link key (`None`: no links, `url: null`).
+    pub key: Option<&'a FileLinkKey>,
+    /// Now, Unix seconds.
+    pub now_secs: u64,
+    /// The endpoint's `file_url_ttl`.
+    pub ttl_secs: u64,
+}
+
+impl SubmissionEvent {
+    /// The link to each file, by position (`None` for all when the bytes are not stored or the
+    /// worker has no link key).
+    pub fn file_urls(&self, links: FileLinks<'_>) -> Vec<Option<String>> {
+        let (Some(origin), Some(key)) = (&self.file_origin, links.key) else {
+            return Vec::new();
+        };
+        (0..self.files.len())
+            .map(|index| {
+                Some(crate::files::link(
+                    key,
+                    origin,
+                    (&self.form_id, &self.id, index),
+                    links.now_secs,
+                    links.ttl_secs,
+                ))
+            })
+            .collect()
+    }
 }
 
 /// An endpoint was disabled.
@@ -266,12 +303,31 @@ impl Event {
         }
     }
 
-    /// The payload bytes in `shape`, with only what `redaction` keeps of a submission (endpoint
-    /// and deletion events always use the canonical envelope and carry no form data).
-    pub fn payload(&self, message_id: &str, shape: PayloadShape, redaction: &Redaction) -> Vec<u8> {
+    /// The payload bytes in `shape`, with only what `redaction` keeps of a submission and a
+    /// signed link to each stored file kept (endpoint and deletion events always use the
+    /// canonical envelope and carry no form data).
+    pub fn payload(
+        &self,
+        message_id: &str,
+        shape: PayloadShape,
+        redaction: &Redaction,
+        links: FileLinks<'_>,
+    ) -> Vec<u8> {
         match self {
             Self::SubmissionCreated(s) => {
+                let urls = s.file_urls(links);
                 let (data, files) = redaction.apply(&s.data, &s.files);
+                // The links of the files kept, by their original position.
+                let kept_urls: Vec<Option<String>> = if files.is_empty() {
+                    Vec::new()
+                } else {
+                    s.files
+                        .iter()
+                        .zip(urls)
+                        .filter(|(file, _)| redaction.keeps(&file.field))
+                        .map(|(_, url)| url)
+                        .collect()
+                };
                 submission_payload(
                     message_id,
                     EventType::SubmissionCreated,
@@ -282,6 +338,7 @@ impl Event {
                         created_at_ms: s.created_ms,
                         data: &data,
                         files: &files,
+                        file_urls: &kept_urls,
                         meta: &s.meta,
                     },
                     shape,
@@ -330,6 +387,9 @@ pub struct IngestContext {
     pub origin: Option<String>,
     /// Client IP, country, user agent, referer.
     pub meta: Meta,
+    /// The worker's public origin (`PUBLIC_URL`, else the request URL's), for file links.
+    #[serde(default)]
+    pub public_origin: Option<String>,
 }
 
 /// What a form answers to an ingest.
@@ -345,8 +405,6 @@ pub struct IngestAnswer {
 
 /// The path an [`IngestRequest`] is posted to.
 pub const INGEST_PATH: &str = "/form/ingest";
-/// The path a file download is asked at: `?submission=…&index=…`.
-pub const FILE_PATH: &str = "/form/file";
 
 /// A submitted body and its context, framed as `u32 (big-endian) length ‖ context JSON ‖ body`,
 /// so the body travels as bytes (no JSON escaping, no base64).
@@ -380,14 +438,25 @@ impl IngestRequest {
         let end = 4 + u32::from_be_bytes(len_bytes) as usize;
         let context = serde_json::from_slice(framed.get(4..end).ok_or_else(bad)?)
             .map_err(ApiError::internal)?;
-        let body = framed.split_off(end);
-        Ok(Self { context, body })
+        // Drop the header in place: the body (up to the form's limit) is never copied.
+        framed.drain(..end);
+        Ok(Self {
+            context,
+            body: framed,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No link key: files carry `url: null`.
+    const NO_LINKS: FileLinks<'static> = FileLinks {
+        key: None,
+        now_secs: 0,
+        ttl_secs: 0,
+    };
 
     #[test]
     fn an_ingest_frame_round_trips_any_bytes() {
@@ -399,6 +468,7 @@ mod tests {
                     ip: Some("2001:db8::1".into()),
                     ..Meta::default()
                 },
+                public_origin: Some("https://forms.example".into()),
             },
             body: vec![0, 255, 10, 13, b'"'],
         };
@@ -406,6 +476,7 @@ mod tests {
         assert_eq!(decoded.body, request.body);
         assert_eq!(decoded.context.content_type, request.context.content_type);
         assert_eq!(decoded.context.meta, request.context.meta);
+        assert_eq!(decoded.context.public_origin, request.context.public_origin);
         assert!(IngestRequest::decode(vec![0, 0, 0, 9, b'{']).is_err());
         assert!(IngestRequest::decode(vec![0, 0]).is_err());
     }
@@ -433,20 +504,26 @@ mod tests {
                 ip: Some("192.0.2.1".into()),
                 ..Meta::default()
             },
+            file_origin: None,
         }));
         let redaction =
             Redaction::new(None, vec!["note".into()], formhook::redact::FileList::None).unwrap();
         for shape in PayloadShape::ALL {
-            let text = String::from_utf8(event.payload("msg_1", shape, &redaction)).unwrap();
+            let text =
+                String::from_utf8(event.payload("msg_1", shape, &redaction, NO_LINKS)).unwrap();
             assert!(
                 text.contains("a@b.co") && !text.contains("private"),
                 "{text}"
             );
             assert!(!text.contains("cv.pdf"), "{text}");
         }
-        let canonical: serde_json::Value =
-            serde_json::from_slice(&event.payload("msg_1", PayloadShape::Canonical, &redaction))
-                .unwrap();
+        let canonical: serde_json::Value = serde_json::from_slice(&event.payload(
+            "msg_1",
+            PayloadShape::Canonical,
+            &redaction,
+            NO_LINKS,
+        ))
+        .unwrap();
         assert_eq!(canonical["submission"]["meta"]["ip"], "192.0.2.1");
         let deleted = Event::SubmissionDeleted {
             submission_id: "sub_1".into(),
@@ -458,6 +535,7 @@ mod tests {
             "msg_2",
             PayloadShape::Answers,
             &Redaction::default(),
+            NO_LINKS,
         ))
         .unwrap();
         assert_eq!(value["type"], "form.submission.deleted");
@@ -483,10 +561,82 @@ mod tests {
         let text = serde_json::to_string(&job).unwrap();
         let back: Job = serde_json::from_str(&text).unwrap();
         assert_eq!(back.event.event_type(), EventType::EndpointDisabled);
+        let links = FileLinks {
+            key: None,
+            now_secs: 0,
+            ttl_secs: 0,
+        };
         let payload = back
             .event
-            .payload("msg_1", PayloadShape::Flat, &Redaction::default());
+            .payload("msg_1", PayloadShape::Flat, &Redaction::default(), links);
         let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
         assert_eq!(value["data"]["reason"], "the receiver answered 410 Gone");
+    }
+
+    fn submission(file_origin: Option<&str>) -> Event {
+        let file = |name: &str| FileInfo {
+            field: "cv".into(),
+            filename: name.into(),
+            content_type: "text/plain".into(),
+            size: 1,
+            sha256: "ab".repeat(32),
+            range: 0..1,
+        };
+        Event::SubmissionCreated(Box::new(SubmissionEvent {
+            id: "sub_1".into(),
+            form_id: "f".into(),
+            form_name: "F".into(),
+            created_ms: 0,
+            data: Fields::new(),
+            files: vec![file("a.txt"), file("b.txt")],
+            meta: Meta::default(),
+            file_origin: file_origin.map(str::to_string),
+        }))
+    }
+
+    #[test]
+    fn stored_files_get_a_signed_link_each_and_others_none() {
+        let key = FileLinkKey::new(b"0123456789abcdef0123456789abcdef").unwrap();
+        let links = FileLinks {
+            key: Some(&key),
+            now_secs: 1_000,
+            ttl_secs: 60,
+        };
+        let payload = submission(Some("https://forms.example")).payload(
+            "msg_1",
+            PayloadShape::Canonical,
+            &Redaction::default(),
+            links,
+        );
+        let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        let files = value["submission"]["files"].as_array().unwrap();
+        for (index, file) in files.iter().enumerate() {
+            let url = file["url"].as_str().unwrap();
+            let rest = url.strip_prefix("https://forms.example").unwrap();
+            let (path, query) = rest.split_once('?').unwrap();
+            assert_eq!(path, format!("/files/f/sub_1/{index}"));
+            let (exp, sig) = query.split_once("&sig=").unwrap();
+            assert_eq!(exp, "exp=1060");
+            assert_eq!(
+                formhook::file_link::verify(&key, path, Some("1060"), Some(sig), 1_059),
+                Ok(())
+            );
+        }
+        // Not stored (or no key): every url is null.
+        for (origin, key) in [(None, Some(&key)), (Some("https://forms.example"), None)] {
+            let payload = submission(origin).payload(
+                "msg_1",
+                PayloadShape::Flat,
+                &Redaction::default(),
+                FileLinks {
+                    key,
+                    now_secs: 1_000,
+                    ttl_secs: 60,
+                },
+            );
+            let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+            assert_eq!(value["files"][0]["url"], serde_json::Value::Null);
+            assert_eq!(value["files"][1]["name"], "b.txt");
+        }
     }
 }

@@ -20,10 +20,18 @@ use std::collections::BTreeMap;
 use crate::error::{ApiError, ApiResult};
 use crate::schema;
 
-/// Default form body limit, and the largest a form may set.
-pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
-/// The largest `max_body_bytes` a form may set.
-pub const MAX_BODY_BYTES_LIMIT: u64 = 10 * 1024 * 1024;
+/// Default form body limit: room for a file of the default size and the rest of the form.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 30 * 1024 * 1024;
+/// The largest `max_body_bytes` a form may set: Workers accept request bodies up to 100 MB
+/// (Free and Pro plans).
+pub const MAX_BODY_BYTES_LIMIT: u64 = 100 * 1000 * 1000;
+/// Default largest uploaded file (each file is stored in R2, keyed by form, submission and
+/// position).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
+/// Default lifetime of the file links in an endpoint's events: 7 days.
+pub const DEFAULT_FILE_URL_TTL: u64 = 7 * 24 * 3600;
+/// Bounds of `file_url_ttl`: at least a second, at most a year.
+pub const FILE_URL_TTL: (u64, u64) = (1, 365 * 24 * 3600);
 
 /// Default ceiling of submissions per minute from all clients of one form together.
 pub const DEFAULT_MAX_SUBMISSIONS_PER_MINUTE: u32 = 600;
@@ -40,6 +48,14 @@ fn default_duplicate_window_seconds() -> u32 {
 
 fn default_storage_quota_bytes() -> u64 {
     DEFAULT_STORAGE_QUOTA_BYTES
+}
+
+fn default_max_file_bytes() -> u64 {
+    DEFAULT_MAX_FILE_BYTES
+}
+
+fn default_file_url_ttl() -> u64 {
+    DEFAULT_FILE_URL_TTL
 }
 
 /// Bounds of `timeout_ms`.
@@ -107,6 +123,9 @@ pub struct FormSettings {
     /// Objects that take this form's submissions (1 unless it was raised).
     #[serde(default = "one_shard")]
     pub shards: u32,
+    /// Largest uploaded file (forms stored before this setting existed get the default).
+    #[serde(default = "default_max_file_bytes")]
+    pub max_file_bytes: u64,
 }
 
 fn one_shard() -> u32 {
@@ -352,8 +371,9 @@ pub struct FormFields {
     #[schemars(range(max = 1_000_000))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_per_minute: Option<u32>,
-    /// Largest accepted body in bytes (default 1 MiB, at most 10 MiB).
-    #[schemars(range(min = 1, max = 10_485_760))]
+    /// Largest accepted body in bytes, answered `413 body_too_large` past it (default 30 MiB,
+    /// at most 100 MB, what Workers accept).
+    #[schemars(range(min = 1, max = 100_000_000))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<u64>,
     /// Submissions per minute from all clients together, answered `429 form_rate_limited`
@@ -401,6 +421,11 @@ pub struct FormFields {
     #[schemars(range(min = 1, max = 16))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shards: Option<u32>,
+    /// Largest uploaded file in bytes, answered `413 file_too_large` past it (default 25 MiB, at
+    /// most 100 MB; the body limit applies too).
+    #[schemars(range(min = 1, max = 100_000_000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_file_bytes: Option<u64>,
 }
 
 fn text(field: &str, value: String, max: usize) -> ApiResult<String> {
@@ -462,6 +487,7 @@ impl FormSettings {
             duplicate_window_seconds: formhook::duplicate::DEFAULT_WINDOW_SECONDS,
             retention_days: 0,
             shards: 1,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         };
         form.apply(fields)?;
         Ok(form)
@@ -520,6 +546,9 @@ impl FormSettings {
         }
         if let Some(keep) = fields.keep_files {
             self.keep_files = keep;
+        }
+        if let Some(max) = fields.max_file_bytes {
+            self.max_file_bytes = within("max_file_bytes", max, (1, MAX_BODY_BYTES_LIMIT))?;
         }
         if let Some(charset) = fields.charset {
             self.charset = match charset {
@@ -665,6 +694,10 @@ pub struct EndpointSettings {
     pub secrets: SecretSet,
     /// Creation time, Unix ms.
     pub created_ms: i64,
+    /// Lifetime of the file links in its events, seconds (endpoints stored before this setting
+    /// existed get the default).
+    #[serde(default = "default_file_url_ttl")]
+    pub file_url_ttl: u64,
     /// Which form fields it receives (absent in settings stored before redaction existed).
     #[serde(default)]
     pub fields: FieldFilter,
@@ -764,6 +797,11 @@ pub struct EndpointFields {
     /// retry holds back every later one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fifo: Option<bool>,
+    /// How long the file links in its events download the file, 1 to 31536000 seconds
+    /// (default 604800 = 7 days); an expired link answers `403 link_expired`.
+    #[schemars(range(min = 1, max = 31_536_000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_url_ttl: Option<u64>,
 }
 
 /// Checks a secret given to sign for `scheme`: `422 invalid_field` naming `secret` when the
@@ -807,6 +845,7 @@ impl EndpointSettings {
             files: FileList::Url,
             max_in_flight: default_max_in_flight(),
             fifo: false,
+            file_url_ttl: DEFAULT_FILE_URL_TTL,
         };
         // The secret is the caller's to check for the chosen scheme; no switch happens here.
         endpoint.scheme = fields.scheme.unwrap_or(endpoint.scheme);
@@ -938,6 +977,9 @@ impl EndpointSettings {
         }
         if let Some(fifo) = fields.fifo {
             self.fifo = fifo;
+        }
+        if let Some(ttl) = fields.file_url_ttl {
+            self.file_url_ttl = within("file_url_ttl", ttl, FILE_URL_TTL)?;
         }
         if self.url.is_empty() {
             return Err(ApiError::field("url", "is required"));

@@ -63,6 +63,8 @@ pub struct FormView {
     pub retention_days: Option<u32>,
     /// Objects the form's submissions are spread over.
     pub shards: u32,
+    /// Largest uploaded file, bytes.
+    pub max_file_bytes: u64,
 }
 
 /// A form's captcha check. The secret is never shown: `secret_set` says one is stored.
@@ -164,6 +166,7 @@ impl FormView {
             duplicate_window_seconds: form.duplicate_window_seconds,
             retention_days: (form.retention_days > 0).then_some(form.retention_days),
             shards: form.shards,
+            max_file_bytes: form.max_file_bytes,
         }
     }
 }
@@ -237,6 +240,8 @@ pub struct EndpointView {
     /// The signing secret: in the answer that creates the endpoint only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Lifetime of the file links in its events, s.
+    pub file_url_ttl: u64,
     /// Attempts in flight at once.
     pub max_in_flight: u32,
     /// One attempt at a time, in submission order.
@@ -307,6 +312,7 @@ impl EndpointView {
             files: endpoint.files,
             max_in_flight: endpoint.max_in_flight,
             fifo: endpoint.fifo,
+            file_url_ttl: endpoint.file_url_ttl,
         }
     }
 }
@@ -326,11 +332,22 @@ pub struct FileView {
     pub sha256: String,
     /// Whether the bytes are stored (downloadable).
     pub stored: bool,
+    /// The file name without directory parts (what a download is named).
+    pub name: String,
+    /// Where the admin API downloads the bytes (with the token): `/api/forms/{form_id}/
+    /// submissions/{submission_id}/files/{index}`; `null` when they are not stored.
+    pub download_path: Option<String>,
 }
 
 impl FileView {
-    /// A file's view.
-    pub fn of(info: &FileInfo, stored: bool) -> Self {
+    /// The view of the file at `index` of a submission.
+    pub fn of(
+        info: &FileInfo,
+        stored: bool,
+        form_id: &str,
+        submission_id: &str,
+        index: usize,
+    ) -> Self {
         Self {
             field: info.field.clone(),
             filename: info.filename.clone(),
@@ -338,6 +355,9 @@ impl FileView {
             size: info.size,
             sha256: info.sha256.clone(),
             stored,
+            name: info.base_name().to_string(),
+            download_path: stored
+                .then(|| format!("/api/forms/{form_id}/submissions/{submission_id}/files/{index}")),
         }
     }
 }

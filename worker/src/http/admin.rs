@@ -17,7 +17,7 @@ use crate::protocol::{
     GetForm, GetSubmission, InitEndpoint, InitForm, ListAttempts, ListDeliveries, ListForms,
     ListSubmissions, MarkNotSpam, PageQuery, PatchEndpoint, PatchForm, PublicKeys, ReleaseForm,
     RemoveEndpoint, ReplayFailed, ReplaySubmission, ResendDelivery, RetryDelivery, RotateSecret,
-    SendTest, SubmissionFilter, FILE_PATH,
+    SendTest, SubmissionFilter,
 };
 use crate::rpc;
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
@@ -429,29 +429,28 @@ async fn submission_route(
             .await?,
         ),
         (Method::Get, [s, "files", i]) => {
-            let path = format!("{FILE_PATH}?submission={s}&index={i}");
-            let mut inner = stub
-                .fetch_with_str(&format!("https://object{path}"))
-                .await?;
-            if inner.status_code() >= 300 {
-                return Err(rpc::answer_of::<()>(inner)
-                    .await
-                    .err()
-                    .unwrap_or_else(|| ApiError::internal("file")));
-            }
-            let bytes = inner.bytes().await?;
-            let mut resp = Response::from_bytes(bytes)?;
-            for name in [
-                "content-type",
-                "content-disposition",
-                "x-content-type-options",
-                "content-security-policy",
-            ] {
-                if let Some(value) = inner.headers().get(name)? {
-                    resp.headers_mut().set(name, &value)?;
-                }
-            }
-            Ok(resp)
+            // The submission says which files it has and whether their bytes are stored; the
+            // bytes come from R2.
+            let submission = rpc::call(
+                &stub,
+                &GetSubmission {
+                    id: (*s).to_string(),
+                },
+            )
+            .await?;
+            let index: usize = i.parse().map_err(|_| crate::files::not_found())?;
+            let file = submission
+                .files
+                .get(index)
+                .filter(|f| f.stored)
+                .ok_or_else(crate::files::not_found)?;
+            crate::files::serve(
+                &crate::files::bucket(env)?,
+                &crate::files::key(form_id, &submission.id, index),
+                Some(&file.name),
+                Some(&file.content_type),
+            )
+            .await
         }
         (Method::Delete, [s]) => erased(
             &rpc::call(

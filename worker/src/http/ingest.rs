@@ -111,6 +111,7 @@ async fn submit(
             captcha: None,
             charset: None,
         },
+        public_origin: crate::http::files::public_origin(env, req),
     };
     let body = body::read_limited(req, limit, ctx).await?;
     let framed = IngestRequest { context, body }.encode()?;

@@ -480,10 +480,19 @@ impl EndpointQueue {
                 return Ok(false);
             }
         }
+        // File links are signed when the delivery is stored, so retries send the same bytes
+        // and the links live `file_url_ttl` from here.
+        let link_key = crate::files::link_key(&self.env);
+        let links = crate::protocol::FileLinks {
+            key: link_key.as_ref(),
+            now_secs: u64::try_from(now / 1000).unwrap_or(0),
+            ttl_secs: settings.file_url_ttl,
+        };
         let payload = job.event.payload(
             &job.message_id,
             settings.payload_shape,
             &settings.redaction()?,
+            links,
         );
         #[derive(Deserialize)]
         struct Inserted {

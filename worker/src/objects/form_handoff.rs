@@ -306,6 +306,10 @@ impl FormStore {
 fn submission_job(settings: &FormSettings, row: SubmissionRow) -> ApiResult<Job> {
     let files: Vec<super::StoredFile> =
         serde_json::from_str(&row.files).map_err(ApiError::internal)?;
+    let file_origin = files
+        .iter()
+        .find(|f| f.stored)
+        .and_then(|f| f.origin.clone());
     Ok(Job {
         key: format!("sub:{}", row.id),
         message_id: row.message_id,
@@ -318,6 +322,7 @@ fn submission_job(settings: &FormSettings, row: SubmissionRow) -> ApiResult<Job>
             data: serde_json::from_str(&row.data).map_err(ApiError::internal)?,
             files: files.into_iter().map(|f| f.info).collect(),
             meta: serde_json::from_str(&row.meta).map_err(ApiError::internal)?,
+            file_origin,
         })),
     })
 }

@@ -1,10 +1,13 @@
 //! `FormStore`: one Durable Object per form. Holds the form's settings, its endpoint ids, every
-//! submission (with file bytes) and an outbox of events still to hand to endpoint queues.
+//! submission (file bytes go to R2: see `uploads`) and an outbox of events still to hand to
+//! endpoint queues.
 //!
 //! A submission and its outbox rows are written in one synchronous run of SQL statements, which
 //! the runtime commits atomically before the response leaves, so an accepted submission is never
 //! lost; the outbox is drained by this object's alarm and re-armed by `RecoverForm` after a
 //! restart.
+
+mod uploads;
 
 use std::cell::{Cell, RefCell};
 
@@ -25,7 +28,7 @@ use crate::protocol::{
     AddEndpoint, Call, DeleteForm, DeleteSubmission, DisabledEvent, Done, EndpointDisabled,
     Enqueue, Event, FormRecovered, GetForm, GetSubmission, IngestAnswer, IngestRequest, InitForm,
     Job, ListSubmissions, MarkNotSpam, PageQuery, PatchForm, RecoverForm, RemoveEndpoint,
-    ReplaySubmission, SubmissionColumns, SubmissionEvent, SubmissionFilter, FILE_PATH, INGEST_PATH,
+    ReplaySubmission, SubmissionColumns, SubmissionEvent, SubmissionFilter, INGEST_PATH,
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::FormSettings;
@@ -46,8 +49,6 @@ const OUTBOX_BATCH: i64 = 500;
 const OUTBOX_PARALLEL: usize = 6;
 /// Upper bound on the event data handed to endpoint queues per alarm run.
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
-/// Largest file kept in storage (a SQLite row holds at most 2 MB).
-const MAX_STORED_FILE_BYTES: usize = 1_900_000;
 /// Largest serialized field data kept in one submission row (leaves room for the envelope when
 /// the payload is stored with each delivery).
 const MAX_STORED_FIELDS_BYTES: usize = 1_800_000;
@@ -81,8 +82,7 @@ const SCHEMA: [&str; 7] = [
     "CREATE TABLE IF NOT EXISTS submissions(id TEXT PRIMARY KEY, message_id TEXT NOT NULL,
        created_ms INTEGER NOT NULL, spam INTEGER NOT NULL, data TEXT NOT NULL,
        files TEXT NOT NULL, meta TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS files(submission_id TEXT NOT NULL, idx INTEGER NOT NULL,
-       bytes BLOB NOT NULL, PRIMARY KEY(submission_id, idx))",
+    uploads::UPLOADS_TABLE,
     "CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY AUTOINCREMENT,
        endpoint_id TEXT NOT NULL, item TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
        next_ms INTEGER NOT NULL)",
@@ -123,7 +123,11 @@ const SUBMISSION_COLUMNS: &str = "id, message_id, created_ms, spam, data, files,
 struct StoredFile {
     #[serde(flatten)]
     info: formhook::form::FileInfo,
+    /// Whether the bytes are in R2.
     stored: bool,
+    /// The worker's public origin at ingest, which links to the file start with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    origin: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -137,12 +141,6 @@ struct OutboxRow {
 #[derive(Deserialize)]
 struct IdRow {
     id: String,
-}
-
-#[derive(Deserialize)]
-struct FileRow {
-    #[serde(with = "serde_bytes")]
-    bytes: Vec<u8>,
 }
 
 #[derive(Deserialize)]
@@ -270,7 +268,6 @@ impl FormStore {
                 let framed = req.bytes().await?;
                 reply(self.ingest(IngestRequest::decode(framed)?).await)
             }
-            FILE_PATH => self.file(req),
             InitForm::PATH => reply(self.init(read(req).await?).await),
             GetForm::PATH => reply(self.get(read(req).await?)),
             PatchForm::PATH => reply(self.patch(read(req).await?).await),
@@ -450,7 +447,7 @@ impl FormStore {
         let max_body = usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX);
         let limits = Limits {
             max_body_bytes: max_body,
-            max_file_bytes: max_body.min(MAX_STORED_FILE_BYTES),
+            max_file_bytes: usize::try_from(settings.max_file_bytes).unwrap_or(usize::MAX),
             default_charset: settings
                 .charset
                 .as_deref()
@@ -512,12 +509,17 @@ impl FormStore {
 
         let id = new_id("sub")?;
         let message_id = new_id("msg")?;
+        let store_bytes = settings.keep_files && !form.files.is_empty();
         let files: Vec<StoredFile> = form
             .files
             .iter()
             .map(|info| StoredFile {
                 info: info.clone(),
                 stored: settings.keep_files,
+                origin: context
+                    .public_origin
+                    .clone()
+                    .filter(|_| settings.keep_files),
             })
             .collect();
         let data = serde_json::to_string(&form.fields).map_err(ApiError::internal)?;
@@ -541,9 +543,27 @@ impl FormStore {
             0
         };
         let incoming = (data.len() + files_json.len() + meta_json.len() + file_bytes) as u64;
+        check_storage(self.stored_bytes()?, incoming, settings.storage_quota_bytes)
+            .map_err(limit_error)?;
+        if store_bytes {
+            self.store_files(&settings.id, &id, &form.files, &body)
+                .await?;
+        }
+        // Other submissions may have been stored while the files were written: check again.
         let used = self.stored_bytes()?;
-        check_storage(used, incoming, settings.storage_quota_bytes).map_err(limit_error)?;
+        let fits = check_storage(used, incoming, settings.storage_quota_bytes).map_err(limit_error);
         // Every write below runs without an await in between: the runtime commits them together.
+        let committed = match fits {
+            Err(err) => Err(err),
+            Ok(()) if store_bytes && !self.finish_upload(&id)? => Err(Self::upload_expired()),
+            Ok(()) => Ok(()),
+        };
+        if let Err(err) = committed {
+            if store_bytes {
+                self.abandon_upload(&settings.id, &id).await;
+            }
+            return Err(err);
+        }
         self.db.exec(
             &format!("INSERT INTO submissions({SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"),
             vec![
@@ -557,15 +577,6 @@ impl FormStore {
             ],
         )?;
         self.after_insert()?;
-        if settings.keep_files {
-            for (idx, info) in form.files.iter().enumerate() {
-                let bytes = body.get(info.range.clone()).unwrap_or_default().to_vec();
-                self.db.exec(
-                    "INSERT INTO files(submission_id, idx, bytes) VALUES (?, ?, ?)",
-                    vec![id.as_str().into(), (idx as i64).into(), bytes.into()],
-                )?;
-            }
-        }
         if let Some(fingerprint) = &fingerprint {
             self.db.exec(
                 "INSERT OR REPLACE INTO recent_posts(fingerprint, submission_id, spam, first_ms)
@@ -680,8 +691,11 @@ impl FormStore {
             "SELECT COALESCE(SUM(length(data) + length(files) + length(meta)), 0) AS n FROM submissions",
             vec![],
         )?;
+        // File bytes are in R2; their sizes are in each submission's file list.
         let files = self.db.count(
-            "SELECT COALESCE(SUM(length(bytes)), 0) AS n FROM files",
+            "SELECT COALESCE(SUM(json_extract(f.value, '$.size')), 0) AS n
+               FROM submissions, json_each(submissions.files) AS f
+              WHERE json_extract(f.value, '$.stored')",
             vec![],
         )?;
         let bytes = rows.saturating_add(files);
@@ -719,6 +733,11 @@ impl FormStore {
     fn submission_view(&self, form_id: &str, row: SubmissionRow) -> ApiResult<SubmissionView> {
         let files: Vec<StoredFile> =
             serde_json::from_str(&row.files).map_err(ApiError::internal)?;
+        let files = files
+            .iter()
+            .enumerate()
+            .map(|(index, f)| FileView::of(&f.info, f.stored, form_id, &row.id, index))
+            .collect();
         Ok(SubmissionView {
             id: row.id,
             form_id: form_id.to_string(),
@@ -728,10 +747,7 @@ impl FormStore {
             spam_reason: spam_reason(row.spam),
             message_id: row.message_id,
             data: serde_json::from_str(&row.data).map_err(ApiError::internal)?,
-            files: files
-                .iter()
-                .map(|f| FileView::of(&f.info, f.stored))
-                .collect(),
+            files,
             meta: serde_json::from_str(&row.meta).map_err(ApiError::internal)?,
         })
     }
@@ -783,43 +799,6 @@ impl FormStore {
         let form_id = self.settings()?.id;
         let row = self.submission_row(&call.id)?;
         self.submission_view(&form_id, row)
-    }
-
-    /// `?submission=…&index=…`: the stored bytes, as a download that never renders on this
-    /// origin (the dashboard keeps its token here).
-    fn file(&self, req: &Request) -> ApiResult<Response> {
-        let query: std::collections::HashMap<String, String> =
-            req.url()?.query_pairs().into_owned().collect();
-        let not_found = || ApiError::new(404, "file_not_found", "no stored file at this index");
-        let submission = query.get("submission").ok_or_else(not_found)?;
-        let index: usize = query
-            .get("index")
-            .and_then(|i| i.parse().ok())
-            .ok_or_else(not_found)?;
-        let row = self.submission_row(submission)?;
-        let files: Vec<StoredFile> =
-            serde_json::from_str(&row.files).map_err(ApiError::internal)?;
-        let file = files.get(index).ok_or_else(not_found)?;
-        let bytes: FileRow = self
-            .db
-            .row(
-                "SELECT bytes FROM files WHERE submission_id = ? AND idx = ?",
-                vec![submission.as_str().into(), (index as i64).into()],
-            )?
-            .ok_or_else(not_found)?;
-        let mut resp = Response::from_bytes(bytes.bytes)?;
-        let headers = resp.headers_mut();
-        headers.set(
-            "content-type",
-            crate::http::pages::download_type(&file.info.content_type),
-        )?;
-        headers.set(
-            "content-disposition",
-            &crate::http::pages::attachment(&file.info.filename),
-        )?;
-        headers.set("x-content-type-options", "nosniff")?;
-        headers.set("content-security-policy", "sandbox; default-src 'none'")?;
-        Ok(resp)
     }
 
     /// Clears a submission's spam mark and hands it to every endpoint with the key of its first
@@ -924,6 +903,11 @@ impl FormStore {
             self.db.work().alarm_set();
             self.alarm_at.set(Some(now_ms()));
         }
+        // Unfinished uploads: the sweep runs when the oldest is old enough (by this run's age).
+        if let Some(oldest) = self.oldest_upload()? {
+            self.arm_at(oldest.saturating_add(self.orphan_age_ms()))
+                .await?;
+        }
         Ok(FormRecovered {
             endpoint_ids,
             outbox,
@@ -951,6 +935,10 @@ impl FormStore {
         let size = row.data.len() + row.files.len() + row.meta.len();
         let files: Vec<StoredFile> =
             serde_json::from_str(&row.files).map_err(ApiError::internal)?;
+        let file_origin = files
+            .iter()
+            .find(|f| f.stored)
+            .and_then(|f| f.origin.clone());
         Ok(Some((
             Job {
                 key,
@@ -964,6 +952,7 @@ impl FormStore {
                     data: serde_json::from_str(&row.data).map_err(ApiError::internal)?,
                     files: files.into_iter().map(|f| f.info).collect(),
                     meta: serde_json::from_str(&row.meta).map_err(ApiError::internal)?,
+                    file_origin,
                 })),
             },
             size,
@@ -986,13 +975,21 @@ impl FormStore {
         let outbox_next = self.drain_outbox(&settings).await?;
         let privacy_next = self.privacy_duties(&settings).await?;
         let prune_next = self.prune_recent_posts()?;
+        let sweep_next = self.sweep_uploads(&settings.id).await?;
         // A submission taken while this run awaited may have set the alarm for now (`wake`):
         // setting a later one would postpone its hand-off.
         let woken = self.alarm_at.get();
-        if let Some(at) = [handoff_next, outbox_next, privacy_next, prune_next, woken]
-            .into_iter()
-            .flatten()
-            .min()
+        if let Some(at) = [
+            handoff_next,
+            outbox_next,
+            privacy_next,
+            prune_next,
+            sweep_next,
+            woken,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
         {
             self.state
                 .storage()

@@ -131,12 +131,10 @@ impl FormStore {
         })
     }
 
-    /// Removes a submission's row, stored file bytes and undelivered outbox rows.
+    /// Removes a submission's row and undelivered outbox rows (its files are in R2).
     fn remove_submission_rows(&self, id: &str) -> ApiResult<()> {
         self.db
             .exec("DELETE FROM submissions WHERE id = ?", vec![id.into()])?;
-        self.db
-            .exec("DELETE FROM files WHERE submission_id = ?", vec![id.into()])?;
         self.db.exec(
             "DELETE FROM outbox WHERE item LIKE ? ESCAPE '\\'",
             vec![outbox_pattern(id).into()],
@@ -158,13 +156,11 @@ impl FormStore {
         else {
             return Ok(true);
         };
-        if let Some(bucket) = files::bucket(&self.env) {
-            files::delete_prefix(
-                &bucket,
-                &files::submission_prefix(&settings.id, &row.submission_id),
-            )
-            .await?;
-        }
+        files::delete_prefix(
+            &files::bucket(&self.env)?,
+            &files::submission_prefix(&settings.id, &row.submission_id),
+        )
+        .await?;
         let endpoints: Vec<String> =
             serde_json::from_str(&row.endpoints).map_err(ApiError::internal)?;
         let notice = Job {
@@ -265,9 +261,7 @@ impl FormStore {
 
     /// The rest of a form's erasure, each step safe to repeat; `true` once the object is empty.
     pub(super) async fn finish_form_erasure(&self, form_id: &str) -> ApiResult<bool> {
-        if let Some(bucket) = files::bucket(&self.env) {
-            files::delete_prefix(&bucket, &files::form_prefix(form_id)).await?;
-        }
+        files::delete_prefix(&files::bucket(&self.env)?, &files::form_prefix(form_id)).await?;
         self.db.ensure(&super::SCHEMA)?;
         let endpoints: Vec<IdRow> = self.db.rows("SELECT id FROM endpoints", vec![])?;
         for chunk in endpoints.chunks(PARALLEL) {
@@ -335,7 +329,11 @@ impl FormStore {
             "SELECT id FROM submissions WHERE created_ms < ? ORDER BY created_ms LIMIT ?",
             vec![cutoff_ms(now, retention).into(), EXPIRE_BATCH.into()],
         )?;
-        let bucket = files::bucket(&self.env);
+        let bucket = if expired.is_empty() {
+            None
+        } else {
+            Some(files::bucket(&self.env)?)
+        };
         for row in &expired {
             if let Some(bucket) = &bucket {
                 files::delete_prefix(bucket, &files::submission_prefix(&settings.id, &row.id))
