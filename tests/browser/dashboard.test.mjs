@@ -251,9 +251,14 @@ describe("submissions", () => {
     assert.equal(readFileSync(await download.path(), "utf8"), "%PDF-1.4 ada");
     await page.getByText("The form has no endpoints.").waitFor();
     await shot(page, "submission-detail");
-    // Delete: erasure is another branch's route; whatever the API answers is shown.
+    // Delete (after the confirmation): the submission and its file are gone from the API.
+    const detail = (await api("GET", `/forms/jobs/submissions/${ada}`)).json;
+    assert.equal(detail.files.length, 1);
     await page.getByRole("button", { name: "Delete submission" }).click();
-    await page.locator("#flash").filter({ hasText: /deleted|Delete failed: .*HTTP (404|405)/ }).waitFor();
+    await page.locator("#flash").filter({ hasText: `Submission ${ada} deleted.` }).waitFor();
+    assert.equal((await api("GET", `/forms/jobs/submissions/${ada}`)).status, 404);
+    assert.equal((await fetch(`${worker.url}${detail.files[0].download_path}`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
+    assert.equal((await api("GET", "/forms/jobs/submissions?q=ada%40example.com")).json.data.length, 0);
     await page.context().close();
   });
 

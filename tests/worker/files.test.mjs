@@ -271,6 +271,29 @@ test("keep_files false: metadata only, no bytes in R2, no link", async () => {
   assert.deepEqual([admin.status, (await admin.json()).error.code], [404, "file_not_found"]);
 });
 
+test("erasure and retention remove a submission's files from R2; their links then answer 404", async () => {
+  const r = await setup("erase-files");
+  const keep = randomBytes(64 * 1024);
+  const gone = randomBytes(64 * 1024);
+  const kept = await (await upload("erase-files", [{ field: "f", name: "keep.bin", type: "application/octet-stream", bytes: keep }], { name: "keep" })).json();
+  const erased = await (await upload("erase-files", [{ field: "f", name: "gone.bin", type: "application/octet-stream", bytes: gone }], { name: "gone" })).json();
+  const got = await r.waitForCount(() => true, 2);
+  const linkOf = (id) => got.find((q) => q.json.submission.id === id).json.submission.files[0].url;
+  assert.equal(r2Copies(gone).length, 1);
+  assert.equal((await api("DELETE", `/api/forms/erase-files/submissions/${erased.id}`)).status, 204);
+  // Gone from R2 on disk, and its link no longer downloads; the other submission's file stays.
+  assert.equal(r2Copies(gone).length, 0);
+  assert.deepEqual(await refusal(linkOf(erased.id)), { status: 404, code: "file_not_found" });
+  assert.equal(r2Copies(keep).length, 1);
+  const still = await fetch(linkOf(kept.id));
+  assert.equal(sha256(Buffer.from(await still.arrayBuffer())), sha256(keep));
+
+  // Erasing the form removes every file it holds.
+  assert.equal((await api("DELETE", "/api/forms/erase-files")).status, 204);
+  assert.equal(r2Copies(keep).length, 0);
+  assert.deepEqual(await refusal(linkOf(kept.id)), { status: 404, code: "file_not_found" });
+});
+
 test("kill -9 between the R2 writes and the commit: nothing acknowledged is lost, the sweep removes the orphan", async () => {
   await worker.stop();
   // This run holds every upload after its R2 writes, so the kill lands exactly there.
