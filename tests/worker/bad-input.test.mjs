@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 
 const SSRF = JSON.parse(readFileSync(new URL("../vectors/ssrf.json", import.meta.url), "utf8"));
 
@@ -15,19 +16,7 @@ let worker;
 let dir;
 const token = randomBytes(16).toString("hex");
 
-async function api(method, path, body, headers = {}) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, json, text, headers: res.headers };
-}
+const api = adminApi(() => worker.url, token);
 
 async function post(form, body, headers = {}) {
   const res = await fetch(`${worker.url}/f/${form}`, {

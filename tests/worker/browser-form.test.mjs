@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { startReceiver } from "./receiver.mjs";
 
 let worker;
@@ -22,14 +23,7 @@ let browser;
 let dir;
 const token = randomBytes(16).toString("hex");
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
-}
+const api = adminApi(() => worker.url, token);
 
 /** ASCII-only HTML: any other character of a name as a character reference. */
 const attr = (s) => [...s].map((c) => (/[A-Za-z0-9 _.\-[\]]/.test(c) ? c : `&#${c.codePointAt(0)};`)).join("");

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { eventually, startReceiver } from "./receiver.mjs";
 import { startSiteverify } from "./siteverify.mjs";
 
@@ -28,16 +29,7 @@ const SECRETS = {
 };
 const HOST = "forms.example.com";
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  seen.push({ path, status: res.status, text, headers: [...res.headers].join("\n") });
-  return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
+const api = adminApi(() => worker.url, token, { record: (answer) => seen.push(answer) });
 
 async function submit(form, fields, headers = {}) {
   const res = await fetch(`${worker.url}/f/${form}`, {

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { Webhook } from "../../pkg/dist/node.mjs";
 import { eventually, startReceiver } from "./receiver.mjs";
 import { parseCsv } from "../browser/csv.mjs";
@@ -18,19 +19,7 @@ let dir;
 const token = randomBytes(16).toString("hex");
 const receivers = [];
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {}
-  return { status: res.status, json, text, headers: res.headers };
-}
+const api = adminApi(() => worker.url, token);
 
 async function receiver(options) {
   const r = await startReceiver(options);

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { Webhook } from "../../pkg/dist/node.mjs";
 import { eventually, startReceiver } from "./receiver.mjs";
 
@@ -16,16 +17,7 @@ let dir;
 const token = randomBytes(16).toString("hex");
 const receivers = [];
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : undefined;
-  return { status: res.status, json, headers: res.headers };
-}
+const api = adminApi(() => worker.url, token);
 
 async function receiver(options) {
   const r = await startReceiver(options);

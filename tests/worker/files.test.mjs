@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { eventually, startReceiver } from "./receiver.mjs";
 
 const MiB = 1024 * 1024;
@@ -17,15 +18,7 @@ const token = randomBytes(16).toString("hex");
 const receivers = [];
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = adminApi(() => worker.url, token);
 
 /** A form with one endpoint delivering to a new receiver. */
 async function setup(id, formOptions = {}, endpointOptions = {}) {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { startReceiver } from "./receiver.mjs";
 
 let worker;
@@ -18,15 +19,7 @@ let dir;
 const token = randomBytes(16).toString("hex");
 const receivers = [];
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
+const api = adminApi(() => worker.url, token);
 
 async function receiver(options) {
   const r = await startReceiver(options);

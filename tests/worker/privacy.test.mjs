@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { eventually, startReceiver } from "./receiver.mjs";
 
 const DAY_MS = 2000;
@@ -22,15 +23,7 @@ let options;
 const token = randomBytes(16).toString("hex");
 const receivers = [];
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, json: text ? JSON.parse(text) : undefined };
-}
+const api = adminApi(() => worker.url, token);
 
 async function receiver(respond) {
   const r = await startReceiver({ respond });

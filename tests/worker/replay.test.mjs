@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { eventually, startReceiver } from "./receiver.mjs";
 
 let worker;
@@ -14,15 +15,7 @@ let dir;
 let receiver;
 const token = randomBytes(16).toString("hex");
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = adminApi(() => `${worker.url}/api`, token);
 
 const submit = async (form, body) => {
   const res = await fetch(`${worker.url}/f/${form}`, {

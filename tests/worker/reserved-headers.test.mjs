@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { startReceiver } from "./receiver.mjs";
 
 // Each provider's documented signature (and timestamp) headers, independent of the worker's code.
@@ -27,15 +28,7 @@ let dir;
 const token = randomBytes(16).toString("hex");
 const receivers = [];
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = adminApi(() => worker.url, token);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "formhook-reserved-"));

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 
 let worker;
 let dir;
@@ -15,16 +16,7 @@ let receiver;
 const token = randomBytes(16).toString("hex");
 const seen = [];
 
-async function api(method, path, body, headers = {}) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  seen.push({ method, path, status: res.status, text, headers: [...res.headers].join("\n") });
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = adminApi(() => worker.url, token, { record: (answer) => seen.push(answer) });
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "formhook-secrets-"));

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorker } from "../../scripts/serve.mjs";
+import { adminApi } from "./admin.mjs";
 import { eventually } from "./receiver.mjs";
 
 let worker;
@@ -17,15 +18,7 @@ let dir;
 const token = randomBytes(16).toString("hex");
 const servers = [];
 
-async function api(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = adminApi(() => worker.url, token);
 
 /**
  * A receiver that records each request's `seq` and the number of requests open at once.

@@ -251,7 +251,8 @@ impl FormStore {
                 if row.spam != 0 && !settings.deliver_spam {
                     continue;
                 }
-                jobs.push(submission_job(settings, row)?);
+                let key = format!("sub:{}", row.id);
+                jobs.push(submission_job(settings, row, key, false)?);
             }
             if upto < last || full {
                 again = Some(now);
@@ -302,8 +303,14 @@ impl FormStore {
     }
 }
 
-/// The `form.submission.created` job of a stored submission (its first delivery's key).
-fn submission_job(settings: &FormSettings, row: SubmissionRow) -> ApiResult<Job> {
+/// The `form.submission.created` job of a stored submission under `key` (`sub:{id}` for its
+/// first delivery).
+pub(super) fn submission_job(
+    settings: &FormSettings,
+    row: SubmissionRow,
+    key: String,
+    replay: bool,
+) -> ApiResult<Job> {
     let files: Vec<super::StoredFile> =
         serde_json::from_str(&row.files).map_err(ApiError::internal)?;
     let file_origin = files
@@ -311,9 +318,9 @@ fn submission_job(settings: &FormSettings, row: SubmissionRow) -> ApiResult<Job>
         .find(|f| f.stored)
         .and_then(|f| f.origin.clone());
     Ok(Job {
-        key: format!("sub:{}", row.id),
+        key,
         message_id: row.message_id,
-        replay: false,
+        replay,
         event: Event::SubmissionCreated(Box::new(SubmissionEvent {
             id: row.id,
             form_id: settings.id.clone(),

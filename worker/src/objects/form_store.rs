@@ -933,28 +933,8 @@ impl FormStore {
             return Ok(None);
         };
         let size = row.data.len() + row.files.len() + row.meta.len();
-        let files: Vec<StoredFile> =
-            serde_json::from_str(&row.files).map_err(ApiError::internal)?;
-        let file_origin = files
-            .iter()
-            .find(|f| f.stored)
-            .and_then(|f| f.origin.clone());
         Ok(Some((
-            Job {
-                key,
-                message_id: row.message_id,
-                replay,
-                event: Event::SubmissionCreated(Box::new(SubmissionEvent {
-                    id: row.id,
-                    form_id: settings.id.clone(),
-                    form_name: settings.name.clone(),
-                    created_ms: row.created_ms,
-                    data: serde_json::from_str(&row.data).map_err(ApiError::internal)?,
-                    files: files.into_iter().map(|f| f.info).collect(),
-                    meta: serde_json::from_str(&row.meta).map_err(ApiError::internal)?,
-                    file_origin,
-                })),
-            },
+            handoff::submission_job(settings, row, key, replay)?,
             size,
         )))
     }

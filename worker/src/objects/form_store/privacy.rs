@@ -235,7 +235,13 @@ impl FormStore {
                     "INSERT INTO kv(key, value) VALUES ('erasing', ?)",
                     vec![settings.id.as_str().into()],
                 )?;
-                for table in ["submissions", "files", "outbox", "erasures"] {
+                for table in [
+                    "submissions",
+                    "recent_posts",
+                    "uploads",
+                    "outbox",
+                    "erasures",
+                ] {
                     self.db.exec(&format!("DELETE FROM {table}"), vec![])?;
                 }
                 self.cache.borrow_mut().take();
