@@ -28,7 +28,7 @@ use crate::protocol::{
     AddEndpoint, Call, DeleteForm, DeleteSubmission, DisabledEvent, Done, EndpointDisabled,
     Enqueue, Event, FormRecovered, GetForm, GetSubmission, IngestAnswer, IngestRequest, InitForm,
     Job, ListSubmissions, MarkNotSpam, PageQuery, PatchForm, RecoverForm, RemoveEndpoint,
-    ReplaySubmission, SubmissionColumns, SubmissionEvent, SubmissionFilter, INGEST_PATH,
+    ReplaySubmission, SubmissionColumns, SubmissionFilter, INGEST_PATH,
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::FormSettings;
