@@ -194,6 +194,8 @@ async function loadVocabulary() {
 }
 
 const PROVIDER_LABELS = { turnstile: "Cloudflare Turnstile", hcaptcha: "hCaptcha", recaptcha: "Google reCAPTCHA" };
+/** Events a new endpoint takes only when asked for (as the API's own default). */
+const OPT_IN_EVENTS = new Set(["form.submission.deleted"]);
 const SPAM_REASONS = { honeypot: "honeypot filled in", captcha_failed: "captcha failed", captcha_unavailable: "captcha could not be checked" };
 
 /** The form's spam protection: captcha provider and keys (the secret is write-only), spam delivery. */
@@ -276,7 +278,7 @@ function endpointForm(formId, onDone) {
     h("h3", {}, "Add an endpoint"),
     h("label", { for: "ne-url" }, "URL"), h("input", { type: "url", id: "ne-url", name: "url", required: true, placeholder: "https://example.com/hooks/forms" }),
     h("label", { for: "ne-desc" }, "Description"), h("input", { type: "text", id: "ne-desc", name: "description" }),
-    h("fieldset", {}, h("legend", {}, "Events"), EVENTS.map((ev, i) => h("label", { class: "inline", for: `ne-ev-${i}` }, h("input", { type: "checkbox", id: `ne-ev-${i}`, name: "events", value: ev, checked: true }), ev))),
+    h("fieldset", {}, h("legend", {}, "Events"), EVENTS.map((ev, i) => h("label", { class: "inline", for: `ne-ev-${i}` }, h("input", { type: "checkbox", id: `ne-ev-${i}`, name: "events", value: ev, checked: !OPT_IN_EVENTS.has(ev) }), ev))),
     h("div", { class: "grid" },
       h("div", {}, h("label", { for: "ne-shape" }, "Payload shape"), h("select", { id: "ne-shape", name: "payload_shape" }, SHAPES.map((s) => h("option", { value: s }, s)))),
       h("div", {}, h("label", { for: "ne-scheme" }, "Signature scheme"), h("select", { id: "ne-scheme", name: "scheme" }, SCHEMES.map((s) => h("option", { value: s }, s)))),
