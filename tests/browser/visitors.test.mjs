@@ -181,6 +181,12 @@ test("the same post twice within the window gets the first one's answer; other c
   assert.equal((await submissions("nowindow")).length, 2);
   assert.equal((await api("GET", "/forms/window")).json.duplicate_window_seconds, 10);
   assert.equal((await api("PATCH", "/forms/window", { duplicate_window_seconds: 3601 })).status, 422);
+  // Past the window the same post is a new submission (the worker's clock: the second post
+  // leaves 1.5 s after the first one's answer arrived, so well over 1 s after it was stored).
+  assert.equal((await api("PATCH", "/forms/window", { duplicate_window_seconds: 1 })).status, 200);
+  const once = await post("window", "name=Bea");
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.notEqual(await post("window", "name=Bea"), once, "a new submission once the window has passed");
 });
 
 /** Fills the form page of `formId`, posts it, and returns the page showing the answer. */
