@@ -219,9 +219,6 @@ pub struct FormStore {
     /// When the alarm this instance set runs (Unix ms), so a burst of submissions sets it
     /// once; a later one (a backoff, the retention's next pass) is brought forward.
     alarm_at: Cell<Option<i64>>,
-    /// The time of the alarm this instance set to prune recent posts (no other alarm known),
-    /// so a burst of submissions reads and sets it once.
-    prune_alarm_ms: Cell<Option<i64>>,
     /// The highest hand-off mark (`rowid`) of any endpoint, known once marks were read.
     highest_mark: Cell<i64>,
 }
@@ -239,7 +236,6 @@ impl DurableObject for FormStore {
             stored_bytes: Cell::new(None),
             cache: RefCell::new(None),
             alarm_at: Cell::new(None),
-            prune_alarm_ms: Cell::new(None),
             highest_mark: Cell::new(0),
         }
     }
@@ -256,7 +252,6 @@ impl DurableObject for FormStore {
         self.db.work().request();
         // Rows added from now on need another run: let the next submission set the alarm again.
         self.alarm_at.set(None);
-        self.prune_alarm_ms.set(None);
         crate::objects::finish_alarm("form_store", &self.state, self.run_alarm().await).await
     }
 }
@@ -599,7 +594,7 @@ impl FormStore {
                 u64::try_from(now).unwrap_or(0),
                 settings.duplicate_window_seconds,
             );
-            self.arm_prune(i64::try_from(expires).unwrap_or(i64::MAX))
+            self.arm_by(i64::try_from(expires).unwrap_or(i64::MAX))
                 .await?;
         }
         Ok(IngestAnswer {
@@ -635,20 +630,19 @@ impl FormStore {
         }))
     }
 
-    /// Makes sure an alarm runs by `at` (Unix ms) to prune recent posts: a set alarm that runs
-    /// sooner prunes too (every alarm run does), and re-arms for what is left.
-    async fn arm_prune(&self, at: i64) -> ApiResult<()> {
-        if self.alarm_at.get().is_some_and(|set| set <= at)
-            || self.prune_alarm_ms.get().is_some_and(|set| set <= at)
-        {
+    /// Makes sure the alarm runs by `at` (Unix ms): an alarm known to run sooner stays (every
+    /// run prunes recent posts, sweeps uploads and re-arms for what is left), so a burst of
+    /// submissions reads and sets it once.
+    pub(super) async fn arm_by(&self, at: i64) -> ApiResult<()> {
+        if self.alarm_at.get().is_some_and(|set| set <= at) {
             return Ok(());
         }
         let storage = self.state.storage();
         match storage.get_alarm().await? {
-            Some(current) if current <= at => self.prune_alarm_ms.set(Some(current)),
+            Some(current) if current <= at => self.alarm_at.set(Some(current)),
             _ => {
                 storage.set_alarm((at - now_ms()).max(0)).await?;
-                self.prune_alarm_ms.set(Some(at));
+                self.alarm_at.set(Some(at));
             }
         }
         Ok(())
@@ -905,7 +899,7 @@ impl FormStore {
         }
         // Unfinished uploads: the sweep runs when the oldest is old enough (by this run's age).
         if let Some(oldest) = self.oldest_upload()? {
-            self.arm_at(oldest.saturating_add(self.orphan_age_ms()))
+            self.arm_by(oldest.saturating_add(self.orphan_age_ms()))
                 .await?;
         }
         Ok(FormRecovered {

@@ -58,7 +58,7 @@ impl FormStore {
             "INSERT INTO uploads(submission_id, started_ms) VALUES (?, ?)",
             vec![submission_id.into(), started.into()],
         )?;
-        self.arm_at(started.saturating_add(self.orphan_age_ms()))
+        self.arm_by(started.saturating_add(self.orphan_age_ms()))
             .await?;
         for (index, info) in files.iter().enumerate() {
             let bytes = body.get(info.range.clone()).unwrap_or_default().to_vec();
@@ -152,20 +152,6 @@ impl FormStore {
             .db
             .row::<OldestRow>("SELECT MIN(started_ms) AS oldest FROM uploads", vec![])?
             .and_then(|r| r.oldest))
-    }
-
-    /// Makes the alarm run at `at_ms` at the latest (an earlier alarm stays: every run sweeps
-    /// and re-arms).
-    pub(super) async fn arm_at(&self, at_ms: i64) -> ApiResult<()> {
-        let storage = self.state.storage();
-        let current = storage.get_alarm().await?;
-        if !matches!(current, Some(set) if set <= at_ms) {
-            storage
-                .set_alarm(at_ms.saturating_sub(now_ms()).max(0))
-                .await?;
-            self.alarm_at.set(Some(at_ms));
-        }
-        Ok(())
     }
 
     pub(super) fn orphan_age_ms(&self) -> i64 {
