@@ -231,16 +231,16 @@ pub fn endpoint_disabled_payload(
     reason: &str,
     at_ms: i64,
 ) -> Vec<u8> {
-    to_json(&Envelope {
-        kind: EventType::EndpointDisabled.as_str(),
-        id: event_id,
-        created_at: &rfc3339_millis(at_ms),
-        data: DisabledData {
+    envelope(
+        EventType::EndpointDisabled,
+        event_id,
+        at_ms,
+        DisabledData {
             endpoint_id,
             form_id,
             reason,
         },
-    })
+    )
 }
 
 /// Builds the `endpoint.test` event, canonical envelope:
@@ -249,15 +249,15 @@ pub fn endpoint_disabled_payload(
 /// Arguments in the same order as [`endpoint_disabled_payload`].
 /// `created_at` is [`rfc3339_millis`] of `at_ms`. Infallible (see [`submission_payload`]).
 pub fn test_payload(event_id: &str, endpoint_id: &str, form_id: &str, at_ms: i64) -> Vec<u8> {
-    to_json(&Envelope {
-        kind: EventType::EndpointTest.as_str(),
-        id: event_id,
-        created_at: &rfc3339_millis(at_ms),
-        data: TestData {
+    envelope(
+        EventType::EndpointTest,
+        event_id,
+        at_ms,
+        TestData {
             endpoint_id,
             form_id,
         },
-    })
+    )
 }
 
 /// Builds the `form.submission.deleted` event, canonical envelope, ids only (the submission's
@@ -271,15 +271,15 @@ pub fn submission_deleted_payload(
     submission_id: &str,
     at_ms: i64,
 ) -> Vec<u8> {
-    to_json(&Envelope {
-        kind: EventType::SubmissionDeleted.as_str(),
-        id: event_id,
-        created_at: &rfc3339_millis(at_ms),
-        data: DeletedData {
+    envelope(
+        EventType::SubmissionDeleted,
+        event_id,
+        at_ms,
+        DeletedData {
             form_id,
             submission_id,
         },
-    })
+    )
 }
 
 /// Serializes compactly; `{}` on the (unreachable for this module's types) error path.
@@ -421,6 +421,16 @@ impl<'a> From<&FileEntry<'a>> for FileAnswer<'a> {
             url: f.url,
         }
     }
+}
+
+/// The canonical envelope of an event without form data, as JSON bytes.
+fn envelope<D: Serialize>(kind: EventType, event_id: &str, at_ms: i64, data: D) -> Vec<u8> {
+    to_json(&Envelope {
+        kind: kind.as_str(),
+        id: event_id,
+        created_at: &rfc3339_millis(at_ms),
+        data,
+    })
 }
 
 #[derive(Serialize)]
