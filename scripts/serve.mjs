@@ -43,6 +43,20 @@ async function freePort() {
   });
 }
 
+// wrangler dev's own development tools stay off. Its "local explorer" answers on the worker's
+// port, without any credential, at /cdn-cgi/local/explorer: an API that reads and writes every
+// Durable Object's tables (endpoint secrets, submissions) and every R2 object. Its "local
+// observability" streams every invocation to a collector, which cost about a third of workerd's
+// CPU per submission (benches/NOTES.md, run 3).
+const WRANGLER_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  X_LOCAL_EXPLORER: "false",
+  X_LOCAL_OBSERVABILITY: "false",
+  CI: "1",
+  NO_COLOR: "1",
+  FORCE_COLOR: "0",
+};
+
 // Workers started by this process; killed when it exits, so no workerd outlives a test run.
 const running = new Set();
 process.on("exit", () => {
@@ -192,7 +206,7 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: { ...process.env, ...WRANGLER_ENV },
   });
   let output = "";
   const collect = (chunk) => {

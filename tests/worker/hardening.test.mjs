@@ -388,3 +388,30 @@ describe("7. small ones", () => {
     assert.deepEqual((await api("GET", "/api/forms/nul/submissions")).json.data, []);
   });
 });
+
+describe("8. no development tools on the worker's port", () => {
+  test("wrangler's local explorer (every object's tables, every R2 object) is not served", async () => {
+    assert.equal((await api("POST", "/api/forms", { id: "devtools" })).status, 201);
+    const paths = [
+      "/cdn-cgi/local/explorer",
+      "/cdn-cgi/local/explorer/api",
+      "/cdn-cgi/local/explorer/api/workers/durable_objects/namespaces",
+      "/cdn-cgi/local/explorer/api/r2/buckets",
+      "/cdn-cgi/local/explorer/api/local/observability/query",
+    ];
+    for (const path of paths) {
+      const res = await fetch(`${worker.url}${path}`);
+      const text = await res.text();
+      assert.notEqual(res.status, 200, path);
+      assert.doesNotMatch(text, /FormStore|EndpointQueue|formhook-files|openapi/i, path);
+    }
+    // A write through the explorer's query route is refused too, and changes nothing.
+    const query = await fetch(`${worker.url}/cdn-cgi/local/explorer/api/workers/durable_objects/namespaces/formhook-FormStore/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sql: "DELETE FROM kv" }),
+    });
+    assert.notEqual(query.status, 200);
+    assert.equal((await api("GET", "/api/forms/devtools")).status, 200);
+  });
+});
