@@ -89,6 +89,33 @@ pub const fn expires_at(first_ms: u64, window_seconds: u32) -> u64 {
     first_ms.saturating_add(window_ms(window_seconds))
 }
 
+/// Fingerprints first seen at or before this time (Unix ms) can be forgotten at `now_ms`: the
+/// bound of one range delete, equivalent to [`expired`] row by row for times up to `now_ms`.
+#[must_use]
+pub const fn forget_up_to(now_ms: u64, window_seconds: u32) -> u64 {
+    now_ms.saturating_sub(window_ms(window_seconds))
+}
+
+/// When to forget fingerprints next, given the oldest one kept (first seen at `oldest_ms`):
+/// when it expires, but not sooner than half a window (at least a second) from `now_ms`, so
+/// that a steady stream of posts is pruned in batches, not once per post. Forgetting late is
+/// harmless: [`is_duplicate`] reads the window itself.
+#[must_use]
+pub const fn next_prune_ms(
+    oldest_ms: Option<u64>,
+    now_ms: u64,
+    window_seconds: u32,
+) -> Option<u64> {
+    let Some(oldest) = oldest_ms else {
+        return None;
+    };
+    let half = window_ms(window_seconds) / 2;
+    let spacing = if half < 1000 { 1000 } else { half };
+    let due = expires_at(oldest, window_seconds);
+    let earliest = now_ms.saturating_add(spacing);
+    Some(if due > earliest { due } else { earliest })
+}
+
 const fn window_ms(window_seconds: u32) -> u64 {
     window_seconds as u64 * 1000
 }
@@ -119,6 +146,37 @@ mod tests {
             sha256: sha.to_string(),
             range: 0..0,
         }
+    }
+
+    #[test]
+    fn the_range_bound_forgets_exactly_what_expired_forgets() {
+        for window in [0, 1, 10, 3600] {
+            let bound = forget_up_to(T0, window);
+            // Times up to now (a first sighting "in the future", after the clock stepped back, is
+            // kept by the range until the clock passes it).
+            for first in [T0 - 3_600_001, bound - 1, bound, bound + 1, T0]
+                .into_iter()
+                .filter(|f| *f <= T0)
+            {
+                assert_eq!(
+                    first <= bound,
+                    expired(first, T0, window),
+                    "window {window}, first {first}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pruning_waits_for_the_oldest_and_comes_in_batches() {
+        assert_eq!(next_prune_ms(None, T0, 10), None);
+        // The oldest expires in 9 s: then.
+        assert_eq!(next_prune_ms(Some(T0 - 1_000), T0, 10), Some(T0 + 9_000));
+        // It expires in 1 ms: not before half a window.
+        assert_eq!(next_prune_ms(Some(T0 - 9_999), T0, 10), Some(T0 + 5_000));
+        // Expired already, a 1 s window: one second from now.
+        assert_eq!(next_prune_ms(Some(T0 - 60_000), T0, 1), Some(T0 + 1_000));
+        assert_eq!(next_prune_ms(Some(T0), T0, 0), Some(T0 + 1_000));
     }
 
     #[test]

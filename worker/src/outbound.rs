@@ -82,8 +82,20 @@ async fn try_send(
             .ok()
             .flatten()
             .and_then(|v| parse_retry_after(&v, now_ms));
+        // A short answer of known length is read in one call; anything else is streamed and
+        // cut at the excerpt's size, so a receiver cannot make the worker read a huge body.
+        let known_short = resp
+            .headers()
+            .get("content-length")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .is_some_and(|len| len <= RESPONSE_EXCERPT_BYTES);
         let mut body = Vec::new();
-        if let Ok(mut stream) = resp.stream() {
+        if known_short {
+            body = resp.bytes().await?;
+            body.truncate(RESPONSE_EXCERPT_BYTES);
+        } else if let Ok(mut stream) = resp.stream() {
             while let Some(Ok(chunk)) = stream.next().await {
                 let room = RESPONSE_EXCERPT_BYTES - body.len();
                 body.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());

@@ -15,19 +15,10 @@ use futures_util::future::{select, Either};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 
-use super::{DeliveryRow, EndpointQueue, Snapshot, DELIVERY_COLUMNS, MAX_ATTEMPTS_PER_RUN};
+use super::{DeliveryRow, Ended, EndpointQueue, Snapshot, DELIVERY_COLUMNS, MAX_ATTEMPTS_PER_RUN};
 use crate::error::ApiResult;
 use crate::outbound::{send, Received, USER_AGENT};
 use crate::platform::{new_id, now_u64};
-
-/// One attempt's result, with what recording it needs.
-struct Ended {
-    row: DeliveryRow,
-    attempt: u32,
-    attempt_id: String,
-    started: u64,
-    received: Received,
-}
 
 impl EndpointQueue {
     /// Runs a lane until nothing it may start is due and nothing it started is in flight; the
@@ -75,10 +66,10 @@ impl EndpointQueue {
                 && started_count < MAX_ATTEMPTS_PER_RUN
                 && self.sending_enabled()?
             {
-                let Some(row) = self.next_row(window)? else {
+                let Some((row, read_at)) = self.next_row(window)? else {
                     break;
                 };
-                if !self.still_sendable(&row.id)? {
+                if self.changes.get() != read_at && !self.still_sendable(&row.id)? {
                     // Superseded by a replay, erased or expired since it was read.
                     continue;
                 }
@@ -86,7 +77,8 @@ impl EndpointQueue {
                 self.in_flight.borrow_mut().insert(row.id.clone());
                 mine.borrow_mut().push(row.id.clone());
                 self.db.work().delivery_sent();
-                let prepared = prepare(row, Rc::clone(&snapshot), guard.clone())?;
+                let checked_at = self.changes.get();
+                let prepared = prepare(row, Rc::clone(&snapshot), guard.clone(), checked_at)?;
                 if let Some(headers) = &prepared.headers {
                     self.keep_request(
                         &prepared.attempt_id,
@@ -110,16 +102,7 @@ impl EndpointQueue {
             };
             let id = ended.row.id.clone();
             let mut settings = self.settings()?;
-            let recorded = self
-                .record(
-                    &mut settings,
-                    &ended.row,
-                    ended.attempt,
-                    &ended.attempt_id,
-                    ended.started,
-                    ended.received,
-                )
-                .await;
+            let recorded = self.record(&mut settings, &ended).await;
             self.in_flight.borrow_mut().remove(&id);
             mine.borrow_mut().retain(|m| *m != id);
             recorded?;
@@ -146,14 +129,16 @@ impl EndpointQueue {
     }
 
     /// The delivery to start next, if the window allows one now (counting every lane's
-    /// attempts). FIFO: the oldest pending delivery, when it is due and not running.
-    fn next_row(&self, window: Window) -> ApiResult<Option<DeliveryRow>> {
+    /// attempts), with the object's `changes` when it was read. FIFO: the oldest pending
+    /// delivery, when it is due and not running.
+    fn next_row(&self, window: Window) -> ApiResult<Option<(DeliveryRow, u64)>> {
         let now = now_u64();
         let running = self.in_flight.borrow().len();
         if window.is_fifo() {
             let Some(head) = self.db.row::<DeliveryRow>(
                 &format!(
-                    "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' ORDER BY rowid LIMIT 1"
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND length(payload) > 0
+                     ORDER BY rowid LIMIT 1"
                 ),
                 vec![],
             )?
@@ -167,7 +152,7 @@ impl EndpointQueue {
                 in_flight: self.in_flight.borrow().contains(&head.id),
             };
             let plan = window.plan(now, running, &[pending]);
-            return Ok(plan.start.first().map(|_| head));
+            return Ok(plan.start.first().map(|_| (head, self.changes.get())));
         }
         if self.due.borrow().is_empty() {
             let rows = self.due_rows()?;
@@ -187,7 +172,7 @@ impl EndpointQueue {
             }
             return Ok(None);
         }
-        Ok(Some(row))
+        Ok(Some((row, self.due_read_at.get())))
     }
 }
 
@@ -201,10 +186,16 @@ struct Prepared {
     started: u64,
     headers: Option<Vec<(String, String)>>,
     outcome: Option<Received>,
+    checked_at: u64,
 }
 
 /// Signs one attempt of `row` (the headers are kept in the log before it is sent).
-fn prepare(row: DeliveryRow, snap: Rc<Snapshot>, guard: Result<(), String>) -> ApiResult<Prepared> {
+fn prepare(
+    row: DeliveryRow,
+    snap: Rc<Snapshot>,
+    guard: Result<(), String>,
+    checked_at: u64,
+) -> ApiResult<Prepared> {
     let attempt = row.attempts.saturating_add(1);
     let attempt_id = new_id("att")?;
     let started = now_u64();
@@ -242,6 +233,7 @@ fn prepare(row: DeliveryRow, snap: Rc<Snapshot>, guard: Result<(), String>) -> A
         started,
         headers,
         outcome,
+        checked_at,
     })
 }
 
@@ -269,6 +261,7 @@ impl Prepared {
                 attempt_id: self.attempt_id,
                 started: self.started,
                 received,
+                checked_at: self.checked_at,
             }
         }
     }

@@ -70,6 +70,17 @@ const SCHEMA: [&str; 8] = [
     "CREATE TABLE IF NOT EXISTS erased(submission_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)",
 ];
 
+/// One attempt's result, with what recording it needs.
+struct Ended {
+    row: DeliveryRow,
+    attempt: u32,
+    attempt_id: String,
+    started: u64,
+    received: Received,
+    /// The object's `changes` when the delivery was last known sendable.
+    checked_at: u64,
+}
+
 /// Why a delivery's payload was removed, as its `last_error` when it was still pending.
 const CANCELLED_ERASED: &str = "cancelled: the submission was erased";
 const CANCELLED_EXPIRED: &str = "cancelled: past the form's retention";
@@ -160,9 +171,11 @@ struct StatusCount {
     n: u64,
 }
 
+/// A delivery's status, and whether its payload was removed, read again after an attempt.
 #[derive(Deserialize)]
-struct StatusRow {
+struct RecheckRow {
     status: DeliveryStatus,
+    removed: i64,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +213,16 @@ pub struct EndpointQueue {
     lanes: Cell<u32>,
     /// Wakes waiting lanes when deliveries arrive or a slot frees.
     wakeup: super::wakeup::Wakeup,
+    /// Counts the changes to deliveries made besides an attempt's own record (a replay
+    /// superseding, an erasure, the retention, the log's actions). A delivery read at the
+    /// current count is as read: its attempt needs no second look at its row.
+    changes: Cell<u64>,
+    /// `changes` when the due deliveries in `due` were read.
+    due_read_at: Cell<u64>,
+    /// Whether any submission was erased here (`None`: not read yet).
+    erased_any: Cell<Option<bool>>,
+    /// The form's retention as this endpoint heard it (`None`: not read yet).
+    retention: Cell<Option<Option<u64>>>,
 }
 
 impl DurableObject for EndpointQueue {
@@ -215,6 +238,10 @@ impl DurableObject for EndpointQueue {
             due: RefCell::new(VecDeque::new()),
             lanes: Cell::new(0),
             wakeup: super::wakeup::Wakeup::default(),
+            changes: Cell::new(0),
+            due_read_at: Cell::new(0),
+            erased_any: Cell::new(None),
+            retention: Cell::new(None),
         }
     }
 
@@ -384,6 +411,9 @@ impl EndpointQueue {
         self.state.storage().delete_all().await?;
         self.db.reset();
         self.cache.borrow_mut().take();
+        self.changed();
+        self.erased_any.set(None);
+        self.retention.set(None);
         Ok(Done {})
     }
 
@@ -471,7 +501,7 @@ impl EndpointQueue {
             DeliveryStatus::Pending => (Some(now), None),
             _ => (None, Some("endpoint disabled")),
         };
-        if let Event::SubmissionCreated(submission) = &job.event {
+        if let (Event::SubmissionCreated(submission), true) = (&job.event, self.any_erased()?) {
             let erased = self.db.count(
                 "SELECT COUNT(*) AS n FROM erased WHERE submission_id = ?",
                 vec![submission.id.as_str().into()],
@@ -519,6 +549,7 @@ impl EndpointQueue {
         )?;
         if let Some(replay) = inserted.as_ref().filter(|_| job.replay) {
             if replay_supersedes(status, DeliveryStatus::Pending) {
+                self.changed();
                 self.db.exec(
                     "UPDATE deliveries SET status = ?, next_attempt_ms = NULL, last_error = ?
                      WHERE message_id = ? AND status = ? AND id != ?",
@@ -624,16 +655,39 @@ impl EndpointQueue {
         Ok(EndpointRecovered { pending })
     }
 
-    /// The form's retention as this endpoint last heard it.
+    /// The form's retention as this endpoint last heard it (read once per instance).
     fn retention_ms(&self) -> ApiResult<Option<u64>> {
         #[derive(Deserialize)]
         struct ValueRow {
             value: String,
         }
-        Ok(self
+        if let Some(known) = self.retention.get() {
+            return Ok(known);
+        }
+        let retention = self
             .db
             .row::<ValueRow>("SELECT value FROM kv WHERE key = 'retention_ms'", vec![])?
-            .and_then(|r| r.value.parse().ok()))
+            .and_then(|r| r.value.parse().ok());
+        self.retention.set(Some(retention));
+        Ok(retention)
+    }
+
+    /// Whether any submission was erased here (read once per instance, then kept up to date).
+    fn any_erased(&self) -> ApiResult<bool> {
+        if let Some(known) = self.erased_any.get() {
+            return Ok(known);
+        }
+        let any = self.db.count(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM erased LIMIT 1)",
+            vec![],
+        )? > 0;
+        self.erased_any.set(Some(any));
+        Ok(any)
+    }
+
+    /// Notes a change to deliveries made outside an attempt's record (see `changes`).
+    fn changed(&self) {
+        self.changes.set(self.changes.get().wrapping_add(1));
     }
 
     async fn retain(&self, call: Retain) -> ApiResult<Done> {
@@ -648,6 +702,7 @@ impl EndpointQueue {
                 .db
                 .exec("DELETE FROM kv WHERE key = 'retention_ms'", vec![])?,
         }
+        self.retention.set(Some(call.retention_ms));
         self.expire()?;
         self.arm(true).await?;
         Ok(Done {})
@@ -697,6 +752,7 @@ impl EndpointQueue {
         bindings: Vec<worker::SqlStorageValue>,
         reason: &str,
     ) -> ApiResult<()> {
+        self.changed();
         self.db.exec(
             &format!(
                 "UPDATE attempts SET response_excerpt = '' WHERE response_excerpt != ''
@@ -726,6 +782,7 @@ impl EndpointQueue {
             "INSERT OR IGNORE INTO erased(submission_id, at_ms) VALUES (?, ?)",
             vec![call.submission_id.as_str().into(), now_ms().into()],
         )?;
+        self.erased_any.set(Some(true));
         self.strip(
             "submission_id = ? AND event_type = ?",
             vec![
@@ -786,6 +843,7 @@ impl EndpointQueue {
     /// their attempt runs).
     fn due_rows(&self) -> ApiResult<Vec<DeliveryRow>> {
         let running = self.in_flight.borrow().len();
+        self.due_read_at.set(self.changes.get());
         let rows: Vec<DeliveryRow> = self.db.rows(
             &format!(
                 "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_ms <= ?
@@ -804,21 +862,22 @@ impl EndpointQueue {
     }
 
     /// Logs one attempt and applies the core's verdict to the delivery and the endpoint.
-    async fn record(
-        &self,
-        settings: &mut EndpointSettings,
-        row: &DeliveryRow,
-        attempt: u32,
-        attempt_id: &str,
-        started: u64,
-        received: Received,
-    ) -> ApiResult<()> {
-        let ended = now_u64();
+    async fn record(&self, settings: &mut EndpointSettings, ended: &Ended) -> ApiResult<()> {
+        let Ended {
+            row,
+            attempt,
+            attempt_id,
+            started,
+            received,
+            checked_at,
+        } = ended;
+        let (attempt, started, checked_at) = (*attempt, *started, *checked_at);
+        let ended_ms = now_u64();
         let facts = AttemptFacts {
             number: attempt,
             first_attempt_ms: row.first_attempt_ms.unwrap_or(started),
             started_ms: started,
-            ended_ms: ended,
+            ended_ms,
             result: received.result,
             jitter: random_u32(),
         };
@@ -826,25 +885,24 @@ impl EndpointQueue {
             settings
                 .health
                 .after_attempt(&settings.retry_schedule, &settings.policy(), &facts);
-        // A replay may have superseded the delivery while this attempt was in flight.
-        let stored = self
-            .db
-            .row::<StatusRow>(
-                "SELECT status FROM deliveries WHERE id = ?",
-                vec![row.id.as_str().into()],
-            )?
-            .map_or(DeliveryStatus::Pending, |r| r.status);
+        // A replay may have superseded the delivery while this attempt was in flight, an
+        // erasure or the retention emptied it: read it again only if something changed.
+        let (stored, removed) =
+            if self.changes.get() == checked_at {
+                (DeliveryStatus::Pending, false)
+            } else {
+                self.db
+                .row::<RecheckRow>(
+                    "SELECT status, length(payload) = 0 AS removed FROM deliveries WHERE id = ?",
+                    vec![row.id.as_str().into()],
+                )?
+                .map_or((DeliveryStatus::Pending, false), |r| (r.status, r.removed != 0))
+            };
         let status = status_after_attempt(stored, verdict.status);
         let next = verdict
             .next_attempt_ms
             .filter(|_| status == DeliveryStatus::Pending)
             .map(int);
-        // Erased or expired while the attempt was in flight: keep the attempt's facts, not the
-        // receiver's answer, and leave the delivery cancelled.
-        let removed = self.db.count(
-            "SELECT COUNT(*) AS n FROM deliveries WHERE id = ? AND length(payload) = 0",
-            vec![row.id.as_str().into()],
-        )? > 0;
         let excerpt = if removed {
             ""
         } else {
@@ -855,14 +913,14 @@ impl EndpointQueue {
                 "INSERT INTO attempts({ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ),
             vec![
-                attempt_id.into(),
+                attempt_id.as_str().into(),
                 row.id.as_str().into(),
                 row.message_id.as_str().into(),
                 i64::from(attempt).into(),
                 int(started),
                 received.status.map(i64::from).into(),
                 verdict.outcome.code().into(),
-                int(ended.saturating_sub(started)),
+                int(ended_ms.saturating_sub(started)),
                 excerpt.into(),
                 received.error.clone().into(),
                 next.clone().into(),

@@ -148,31 +148,18 @@ impl FormStore {
         Ok(())
     }
 
-    /// Called right after a submission row is inserted (same synchronous run): if its `rowid`
-    /// is not past every mark (the newest submissions were deleted after being handed on,
-    /// and SQLite reused their rowids), it moves past them.
-    pub(super) fn after_insert(&self) -> ApiResult<()> {
+    /// Called right after a submission row is inserted as `rowid` `seq` (same synchronous run):
+    /// if it is not past every mark (the newest submissions were deleted after being handed
+    /// on, and SQLite reused their rowids), it moves past them.
+    pub(super) fn after_insert(&self, seq: i64) -> ApiResult<()> {
         let highest = self.highest_mark.get();
-        if highest == 0 {
+        if highest == 0 || seq > highest {
             return Ok(());
         }
-        #[derive(Deserialize)]
-        struct Last {
-            seq: i64,
-        }
-        let Some(last) = self
-            .db
-            .row::<Last>("SELECT last_insert_rowid() AS seq", vec![])?
-        else {
-            return Ok(());
-        };
-        if last.seq <= highest {
-            self.db.exec(
-                "UPDATE submissions SET rowid = ? WHERE rowid = ?",
-                vec![(highest + 1).into(), last.seq.into()],
-            )?;
-        }
-        Ok(())
+        self.db.exec(
+            "UPDATE submissions SET rowid = ? WHERE rowid = ?",
+            vec![(highest + 1).into(), seq.into()],
+        )
     }
 
     /// Whether some endpoint has submissions to hand on, and from when (Unix ms).

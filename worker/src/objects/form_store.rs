@@ -32,7 +32,7 @@ use crate::protocol::{
 };
 use crate::rpc::{self, read, reply};
 use crate::settings::FormSettings;
-use crate::storage::{Db, KV_TABLE};
+use crate::storage::{int, Db, KV_TABLE};
 use crate::views::{iso, FileView, FormView, Page, Released, Replayed, SubmissionView};
 
 /// New submissions reach the endpoints through per-endpoint marks, not outbox rows.
@@ -186,7 +186,6 @@ fn submission_filter(
 
 #[derive(Deserialize)]
 struct RecentPost {
-    fingerprint: String,
     submission_id: String,
     spam: i64,
     first_ms: i64,
@@ -221,6 +220,9 @@ pub struct FormStore {
     alarm_at: Cell<Option<i64>>,
     /// The highest hand-off mark (`rowid`) of any endpoint, known once marks were read.
     highest_mark: Cell<i64>,
+    /// When to forget expired recent posts next (`None`: not known yet, prune on the next
+    /// run; `i64::MAX`: none is kept), so alarm runs do not read the table each time.
+    prune_at: Cell<Option<i64>>,
 }
 
 impl DurableObject for FormStore {
@@ -237,6 +239,7 @@ impl DurableObject for FormStore {
             cache: RefCell::new(None),
             alarm_at: Cell::new(None),
             highest_mark: Cell::new(0),
+            prune_at: Cell::new(None),
         }
     }
 
@@ -559,8 +562,14 @@ impl FormStore {
             }
             return Err(err);
         }
-        self.db.exec(
-            &format!("INSERT INTO submissions({SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        #[derive(Deserialize)]
+        struct Inserted {
+            seq: i64,
+        }
+        let inserted = self.db.row::<Inserted>(
+            &format!(
+                "INSERT INTO submissions({SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING rowid AS seq"
+            ),
             vec![
                 id.as_str().into(),
                 message_id.as_str().into(),
@@ -571,7 +580,9 @@ impl FormStore {
                 meta_json.into(),
             ],
         )?;
-        self.after_insert()?;
+        if let Some(inserted) = inserted {
+            self.after_insert(inserted.seq)?;
+        }
         if let Some(fingerprint) = &fingerprint {
             self.db.exec(
                 "INSERT OR REPLACE INTO recent_posts(fingerprint, submission_id, spam, first_ms)
@@ -594,6 +605,11 @@ impl FormStore {
                 u64::try_from(now).unwrap_or(0),
                 settings.duplicate_window_seconds,
             );
+            if self.prune_at.get() == Some(i64::MAX) {
+                // The table was empty: this post is the oldest.
+                self.prune_at
+                    .set(Some(i64::try_from(expires).unwrap_or(i64::MAX)));
+            }
             self.arm_by(i64::try_from(expires).unwrap_or(i64::MAX))
                 .await?;
         }
@@ -612,7 +628,7 @@ impl FormStore {
         settings: &FormSettings,
     ) -> ApiResult<Option<IngestAnswer>> {
         let Some(first) = self.db.row::<RecentPost>(
-            "SELECT fingerprint, submission_id, spam, first_ms FROM recent_posts WHERE fingerprint = ?",
+            "SELECT submission_id, spam, first_ms FROM recent_posts WHERE fingerprint = ?",
             vec![fingerprint.into()],
         )?
         else {
@@ -648,32 +664,34 @@ impl FormStore {
         Ok(())
     }
 
-    /// Forgets recent posts past the form's duplicate window; returns when the next expires
-    /// (the alarm run wakes for it).
+    /// Forgets recent posts past the form's duplicate window, in one range delete, when the
+    /// planned time came (see `duplicate::next_prune_ms`); returns when to prune next (the alarm
+    /// run wakes for it).
     fn prune_recent_posts(&self) -> ApiResult<Option<i64>> {
         let Ok(settings) = self.settings() else {
             return Ok(None);
         };
-        let window = settings.duplicate_window_seconds;
-        let now = u64::try_from(now_ms()).unwrap_or(0);
-        let posts: Vec<RecentPost> = self.db.rows(
-            "SELECT fingerprint, submission_id, spam, first_ms FROM recent_posts",
-            vec![],
-        )?;
-        let mut next: Option<u64> = None;
-        for post in posts {
-            let first = u64::try_from(post.first_ms).unwrap_or(0);
-            if duplicate::expired(first, now, window) {
-                self.db.exec(
-                    "DELETE FROM recent_posts WHERE fingerprint = ?",
-                    vec![post.fingerprint.into()],
-                )?;
-            } else {
-                let expires = duplicate::expires_at(first, window);
-                next = Some(next.map_or(expires, |n| n.min(expires)));
-            }
+        let now = now_ms();
+        match self.prune_at.get() {
+            Some(i64::MAX) => return Ok(None),
+            Some(at) if at > now => return Ok(Some(at)),
+            _ => {}
         }
-        Ok(next.map(|at| i64::try_from(at).unwrap_or(i64::MAX)))
+        let window = settings.duplicate_window_seconds;
+        let now_u = u64::try_from(now).unwrap_or(0);
+        self.db.exec(
+            "DELETE FROM recent_posts WHERE first_ms <= ?",
+            vec![int(duplicate::forget_up_to(now_u, window))],
+        )?;
+        let oldest = self
+            .db
+            .row::<NextRow>("SELECT MIN(first_ms) AS next FROM recent_posts", vec![])?
+            .and_then(|r| r.next)
+            .and_then(|ms| u64::try_from(ms).ok());
+        let next = duplicate::next_prune_ms(oldest, now_u, window)
+            .map(|at| i64::try_from(at).unwrap_or(i64::MAX));
+        self.prune_at.set(Some(next.unwrap_or(i64::MAX)));
+        Ok(next)
     }
 
     /// Bytes of stored submissions and files (see `stored_bytes`).

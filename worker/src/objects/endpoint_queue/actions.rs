@@ -59,6 +59,7 @@ impl EndpointQueue {
                 "an attempt of this delivery is being sent right now",
             ));
         }
+        self.changed();
         self.db.exec(
             "UPDATE deliveries SET next_attempt_ms = ? WHERE id = ? AND status = 'pending'",
             vec![now_ms().into(), row.id.as_str().into()],
@@ -83,6 +84,7 @@ impl EndpointQueue {
                 "this delivery's payload was erased or passed the form's retention: nothing to send",
             ));
         }
+        self.changed();
         self.db.exec(
             "UPDATE deliveries SET status = 'pending', next_attempt_ms = ?, replay = 1 WHERE id = ?",
             vec![now_ms().into(), row.id.as_str().into()],
@@ -94,6 +96,7 @@ impl EndpointQueue {
     /// Every failed delivery, sent again (as [`Self::resend`] does each).
     pub(super) async fn replay_failed(&self, _: ReplayFailed) -> ApiResult<ReplayedFailed> {
         self.sending()?;
+        self.changed();
         let rows: Vec<IdRow> = self.db.rows(
             "UPDATE deliveries SET status = 'pending', next_attempt_ms = ?, replay = 1
              WHERE status = 'failed' AND length(payload) > 0 RETURNING id",
