@@ -178,7 +178,7 @@ export const maskToken = (token) => `${token.slice(0, 4)}…`;
  * `CF-Connecting-IP` header the request carries (locally anyone can set it; deployed, Cloudflare
  * does). `onStale(pid)` hears of a stale worker stopped on the same data directory.
  */
-export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowlist = "", trustClientIp = false, vars = {}, quiet = false, logLevel = "info", timeoutMs = 90_000, onStale = () => {} } = {}) {
+export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowlist = "", trustClientIp = false, vars = {}, quiet = false, logLevel = "info", timeoutMs = 180_000, onStale = () => {} } = {}) {
   if (!existsSync(join(ROOT, "worker", "build", "index.js"))) {
     throw new Error("the worker is not built: run scripts/build-worker");
   }
@@ -240,17 +240,23 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
   const deadline = Date.now() + timeoutMs;
   let ready = false;
   let exitedEarly = false;
+  let lastProbe = "no answer yet";
+  const started = Date.now();
   exited.then(() => (exitedEarly = true));
   while (!ready && Date.now() < deadline && !exitedEarly) {
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
       ready = res.ok;
-    } catch {}
+      lastProbe = `GET /health answered ${res.status}`;
+    } catch (err) {
+      lastProbe = `GET /health failed: ${err.cause?.code ?? err.message}`;
+    }
     if (!ready) await new Promise((r) => setTimeout(r, 200));
   }
   if (!ready) {
     killGroup("SIGKILL");
-    throw new Error(`the worker did not become ready on ${url}:\n${output.slice(-4000)}`);
+    const why = exitedEarly ? "wrangler exited" : `not ready after ${Math.round((Date.now() - started) / 1000)} s`;
+    throw new Error(`the worker did not become ready on ${url} (${why}; last probe: ${lastProbe}):\n${output.slice(-4000)}`);
   }
   return {
     url,

@@ -141,4 +141,4 @@ pub fn int(value: u64) -> SqlStorageValue {
 
 /// The DDL of the settings table every object has.
 pub const KV_TABLE: &str =
-    "CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+    "CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID";

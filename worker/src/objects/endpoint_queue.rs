@@ -59,15 +59,17 @@ const SCHEMA: [&str; 8] = [
        first_attempt_ms INTEGER, next_attempt_ms INTEGER, created_ms INTEGER NOT NULL,
        last_status INTEGER, last_error TEXT, replay INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_attempt_ms)",
+    // `WITHOUT ROWID` (from this version on; older objects keep theirs): an attempt is one row
+    // and its delivery index, not also an index of its id.
     "CREATE TABLE IF NOT EXISTS attempts(id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL,
        message_id TEXT NOT NULL, attempt INTEGER NOT NULL, started_ms INTEGER NOT NULL,
        status INTEGER, outcome TEXT NOT NULL, latency_ms INTEGER NOT NULL,
-       response_excerpt TEXT NOT NULL, error TEXT, next_attempt_ms INTEGER)",
+       response_excerpt TEXT NOT NULL, error TEXT, next_attempt_ms INTEGER) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts(delivery_id)",
     requests::SCHEMA,
     requests::FAILURES_INDEX,
     // Erased submissions (ids only): a job for one arriving after its erasure is refused.
-    "CREATE TABLE IF NOT EXISTS erased(submission_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS erased(submission_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID",
 ];
 
 /// One attempt's result, with what recording it needs.

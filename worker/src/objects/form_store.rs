@@ -87,9 +87,11 @@ const SCHEMA: [&str; 7] = [
        endpoint_id TEXT NOT NULL, item TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
        next_ms INTEGER NOT NULL)",
     // Recent posts by their duplicate fingerprint (see the core's `duplicate`), each kept for
-    // the form's `duplicate_window_seconds`, pruned by the alarm.
+    // the form's `duplicate_window_seconds`, pruned by the alarm. Tables keyed by text are
+    // `WITHOUT ROWID` (from this version on; older objects keep theirs): a write is one row,
+    // not a row and its key's index.
     "CREATE TABLE IF NOT EXISTS recent_posts(fingerprint TEXT PRIMARY KEY,
-       submission_id TEXT NOT NULL, spam INTEGER NOT NULL, first_ms INTEGER NOT NULL)",
+       submission_id TEXT NOT NULL, spam INTEGER NOT NULL, first_ms INTEGER NOT NULL) WITHOUT ROWID",
     privacy::ERASURES_TABLE,
 ];
 

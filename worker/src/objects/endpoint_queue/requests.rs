@@ -9,9 +9,12 @@ use super::EndpointQueue;
 use crate::error::{ApiError, ApiResult};
 use crate::views::{AttemptView, LastFailure, SentRequest};
 
-/// The table of sent requests (created with the endpoint's other tables).
+/// The table of sent requests (created with the endpoint's other tables), keyed by delivery
+/// so a delivery's requests are one range read, and one row written per attempt. Objects from
+/// before this version keep theirs (keyed by attempt id alone; the same queries work on it).
 pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS attempt_requests(
-    attempt_id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL, url TEXT NOT NULL, headers TEXT NOT NULL)";
+    attempt_id TEXT NOT NULL, delivery_id TEXT NOT NULL, url TEXT NOT NULL, headers TEXT NOT NULL,
+    PRIMARY KEY (delivery_id, attempt_id)) WITHOUT ROWID";
 
 /// Finds an endpoint's newest failed attempt without reading its whole log.
 pub(super) const FAILURES_INDEX: &str = "CREATE INDEX IF NOT EXISTS attempts_failed
