@@ -206,6 +206,17 @@ describe("shards", () => {
       assert.equal(got.status, 200, `${s.id}: ${JSON.stringify(got.json)}`);
       assert.equal(got.json.data.seq, s.data.seq);
     }
+    // The CSV export merges the shards too: every submission once, newest first.
+    const csv = await fetch(`${worker.url}/api/forms/sharded/submissions.csv`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(csv.status, 200);
+    const lines = (await csv.text()).split("\r\n").filter(Boolean);
+    const header = lines[0].split(",");
+    assert.equal(header[0], "submission_id");
+    const seqColumn = header.indexOf("seq");
+    assert.ok(seqColumn > 0, lines[0]);
+    const rows = lines.slice(1).map((l) => l.split(","));
+    assert.deepEqual(rows.map((r) => r[0]), ids);
+    assert.deepEqual(rows.map((r) => Number(r[seqColumn])).sort((a, b) => a - b), Array.from({ length: count }, (_, i) => i));
     // The other shards took submissions (30 spread at random over 3 objects).
     const work = (await api("GET", "/api/forms/sharded/work")).json;
     assert.equal(work.shards.length, 2);

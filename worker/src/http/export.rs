@@ -3,14 +3,16 @@
 //! per field name any selected submission has, files as their names. A cell a spreadsheet would
 //! run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`
 //! (OWASP's advice for CSV injection): field names and values come from anyone who can post.
-//! The body streams page by page, newest first, so no export holds the whole form in memory.
+//! The body streams page by page, newest first, so no export holds the whole form in memory; a
+//! sharded form's pages merge every shard's (as the listing does).
 
 use futures_util::{stream, StreamExt};
 use serde_json::Value;
 use worker::{Env, Response};
 
 use crate::error::{ApiError, ApiResult};
-use crate::protocol::{ListSubmissions, PageQuery, SubmissionColumns, SubmissionFilter};
+use crate::http::shards;
+use crate::protocol::{PageQuery, SubmissionColumns, SubmissionFilter};
 use crate::rpc;
 use crate::views::SubmissionView;
 
@@ -102,6 +104,7 @@ struct Cursor {
     spam: Option<bool>,
     filter: SubmissionFilter,
     fields: Vec<String>,
+    shards: u32,
     next: Option<String>,
     done: bool,
 }
@@ -113,15 +116,27 @@ pub async fn submissions_csv(
     spam: Option<bool>,
     filter: SubmissionFilter,
 ) -> ApiResult<Response> {
-    let stub = rpc::form(env, form_id)?;
-    let fields = rpc::call(
-        &stub,
-        &SubmissionColumns {
+    let shards = shards::count(env, form_id).await?;
+    // Every shard's field names: the form's own first, then those only other shards have.
+    let mut fields: Vec<String> = Vec::new();
+    for shard in 0..shards {
+        let call = SubmissionColumns {
             spam,
             filter: filter.clone(),
-        },
-    )
-    .await?;
+        };
+        match rpc::call(&rpc::form_shard(env, form_id, shard)?, &call).await {
+            Ok(names) => {
+                for name in names {
+                    if !fields.contains(&name) {
+                        fields.push(name);
+                    }
+                }
+            }
+            // A shard that never took a submission has no form yet.
+            Err(err) if shard > 0 && err.status == 404 => {}
+            Err(err) => return Err(err),
+        }
+    }
     let first = header(&fields);
     let cursor = Cursor {
         env: env.clone(),
@@ -129,6 +144,7 @@ pub async fn submissions_csv(
         spam,
         filter,
         fields,
+        shards,
         next: None,
         done: false,
     };
@@ -136,21 +152,17 @@ pub async fn submissions_csv(
         if c.done {
             return Ok(None);
         }
-        let page = async {
-            let stub = rpc::form(&c.env, &c.form_id)?;
-            rpc::call(
-                &stub,
-                &ListSubmissions {
-                    page: PageQuery {
-                        limit: PAGE,
-                        cursor: c.next.clone(),
-                    },
-                    spam: c.spam,
-                    filter: c.filter.clone(),
-                },
-            )
-            .await
-        }
+        let page = shards::list(
+            &c.env,
+            &c.form_id,
+            c.shards,
+            PageQuery {
+                limit: PAGE,
+                cursor: c.next.clone(),
+            },
+            c.spam,
+            c.filter.clone(),
+        )
         .await
         .map_err(|e: ApiError| worker::Error::RustError(format!("{}: {}", e.code, e.message)))?;
         let text: String = page.data.iter().map(|s| row(&c.fields, s)).collect();
