@@ -6,13 +6,14 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
+import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startWorker } from "../../scripts/serve.mjs";
 import { adminApi } from "./admin.mjs";
-import { startReceiver } from "./receiver.mjs";
+import { eventually, startReceiver } from "./receiver.mjs";
 
 let worker;
 let dir;
@@ -57,6 +58,16 @@ function workerdPeakRss() {
   for (const pid of workerdPids()) {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     total += Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
+  }
+  return total;
+}
+
+/** Resident memory (VmRSS) of every workerd process of this worker now, summed, in bytes. */
+function workerdRss() {
+  let total = 0;
+  for (const pid of workerdPids()) {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    total += Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
   }
   return total;
 }
@@ -413,5 +424,30 @@ describe("8. no development tools on the worker's port", () => {
     });
     assert.notEqual(query.status, 200);
     assert.equal((await api("GET", "/api/forms/devtools")).status, 200);
+  });
+});
+
+describe("9. a receiver's answer", () => {
+  test("a compressed answer is decoded no further than the excerpt", async () => {
+    // 256 MiB of "a" in a few hundred bytes of brotli: its Content-Length says nothing of what decoding
+    // it yields, so the worker must stream it and stop at the excerpt's 4 KB.
+    const bomb = brotliCompressSync(Buffer.alloc(256 * 1024 * 1024, "a"), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } });
+    assert.ok(bomb.length < 4096, `${bomb.length} bytes`);
+    const r = await receiver({ respond: () => ({ status: 200, headers: { "content-encoding": "br", "content-length": String(bomb.length) }, body: bomb }) });
+    assert.equal((await api("POST", "/api/forms", { id: "bomb", rate_limit_per_minute: 0 })).status, 201);
+    const ep = await api("POST", "/api/forms/bomb/endpoints", { url: r.url });
+    assert.equal(ep.status, 201);
+    const rssBefore = workerdRss();
+    assert.equal((await submit("bomb", "name=Ada")).status, 201);
+    const delivery = await eventually(async () => {
+      const list = (await api("GET", `/api/forms/bomb/endpoints/${ep.json.id}/deliveries`)).json.data;
+      return list[0]?.status === "delivered" && list[0];
+    }, 30_000, "delivered");
+    const detail = (await api("GET", `/api/forms/bomb/endpoints/${ep.json.id}/deliveries/${delivery.id}`)).json;
+    const [attempt] = detail.attempt_log;
+    assert.equal(attempt.status, 200);
+    assert.ok(attempt.response_excerpt.length > 0 && attempt.response_excerpt.length <= 4096, `${attempt.response_excerpt.length} chars`);
+    const grown = workerdRss() - rssBefore;
+    assert.ok(grown < 128 * 1024 * 1024, `workerd grew by ${Math.round(grown / 1048576)} MiB`);
   });
 });

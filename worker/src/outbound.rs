@@ -82,15 +82,22 @@ async fn try_send(
             .ok()
             .flatten()
             .and_then(|v| parse_retry_after(&v, now_ms));
-        // A short answer of known length is read in one call; anything else is streamed and
-        // cut at the excerpt's size, so a receiver cannot make the worker read a huge body.
-        let known_short = resp
-            .headers()
-            .get("content-length")
+        // A short, unencoded answer of known length is read in one call; anything else is
+        // streamed and cut at the excerpt's size, so a receiver cannot make the worker read a
+        // huge body (a compressed one is decoded while read: its length says nothing).
+        let answer_headers = resp.headers();
+        let encoded = answer_headers
+            .get("content-encoding")
             .ok()
             .flatten()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .is_some_and(|len| len <= RESPONSE_EXCERPT_BYTES);
+            .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
+        let known_short = !encoded
+            && answer_headers
+                .get("content-length")
+                .ok()
+                .flatten()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .is_some_and(|len| len <= RESPONSE_EXCERPT_BYTES);
         let mut body = Vec::new();
         if known_short {
             body = resp.bytes().await?;
