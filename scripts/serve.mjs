@@ -201,12 +201,12 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
     PUBLIC_URL: url,
     ...vars,
   });
+  // `wrangler dev` through its API (scripts/wrangler-dev.mjs), with its DevTools inspector off:
+  // the CLI always opens one, and any local process that connects to it runs code in the worker.
+  wranglerCli(); // throws when wrangler is not installed
   const args = [
-    wranglerCli(), "dev", "--config", join(ROOT, "wrangler.toml"),
-    "--ip", "127.0.0.1", "--port", String(chosenPort), "--persist-to", dataDir,
-    "--show-interactive-dev-session=false", "--log-level", logLevel,
-    "--env-file", envFile,
-    "--inspector-port", String(await freePort()),
+    join(ROOT, "scripts", "wrangler-dev.mjs"), ROOT, join(ROOT, "wrangler.toml"),
+    "127.0.0.1", String(chosenPort), dataDir, envFile, logLevel,
   ];
   const child = spawn(node22(), args, {
     cwd: ROOT,

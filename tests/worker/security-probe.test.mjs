@@ -5,7 +5,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorker } from "../../scripts/serve.mjs";
@@ -89,4 +90,103 @@ test("a client's Host header does not choose the origin of the file links formho
   const file = await fetch(url);
   assert.equal(file.status, 200);
   assert.equal(await file.text(), "hello");
+});
+
+/** Every TCP port a process of the worker's group (wrangler, workerd) listens on, from /proc. */
+function listeningPorts() {
+  const inodes = new Set();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== worker.pid) continue;
+      for (const fd of readdirSync(`/proc/${name}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${name}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      }
+    } catch {}
+  }
+  const ports = new Set();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let lines = [];
+    try {
+      lines = readFileSync(table, "utf8").trim().split("\n").slice(1);
+    } catch {}
+    for (const line of lines) {
+      const [, local, , state, , , , , , inode] = line.trim().split(/\s+/);
+      if (state === "0A" && inodes.has(inode)) ports.add(parseInt(local.split(":")[1], 16));
+    }
+  }
+  return [...ports];
+}
+
+/**
+ * Opens a DevTools WebSocket at `path` of `port` as any local process can (no Origin, no
+ * User-Agent) and asks it to evaluate `6*7`. Resolves true only if code ran in the worker.
+ */
+function evaluates(port, path) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let buffer = Buffer.alloc(0);
+    let upgraded = false;
+    let evaluating = false;
+    const deadline = setTimeout(() => done(false), 10_000);
+    const done = (value) => {
+      clearTimeout(deadline);
+      socket.destroy();
+      resolve(value);
+    };
+    socket.on("error", () => done(false));
+    socket.on("close", () => done(false));
+    const send = (message) => {
+      const payload = Buffer.from(JSON.stringify(message));
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
+      socket.write(Buffer.concat([header, mask, Buffer.from(payload.map((b, i) => b ^ mask[i % 4]))]));
+    };
+    socket.on("data", (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (!upgraded) {
+        const end = buffer.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        if (!/^HTTP\/1\.1 101/.test(buffer.toString("latin1"))) return done(false);
+        upgraded = true;
+        buffer = buffer.subarray(end + 4);
+        // An inspector proxy may still be connecting to the runtime: ask until a context comes.
+        const ask = setInterval(() => (evaluating ? clearInterval(ask) : send({ id: 1, method: "Runtime.enable" })), 500);
+        socket.on("close", () => clearInterval(ask));
+        return;
+      }
+      // The answer is found in the frames' text; a context id arrives with Runtime.enable.
+      const text = buffer.toString("utf8");
+      const context = /executionContextCreated".*?"id":(\d+)/.exec(text);
+      if (context && !evaluating) {
+        evaluating = true;
+        send({ id: 2, method: "Runtime.evaluate", params: { expression: "6*7", contextId: Number(context[1]) } });
+      }
+      if (/"id":2,"result":\{"result":\{"type":"number","value":42/.test(text)) done(true);
+    });
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  });
+}
+
+test("no port of the running worker is a DevTools inspector that runs code in it without a credential", async () => {
+  // Found: wrangler dev's CLI always opens a DevTools inspector on 127.0.0.1 (its port on
+  // wrangler's command line, which every user of the machine can read with ps). A local process
+  // connected to it, evaluated code in the worker and read the ADMIN_TOKEN off the next admin
+  // request. The launcher now starts wrangler through its API with the inspector off.
+  const ports = listeningPorts();
+  assert.ok(ports.includes(worker.port), `the worker's own port is found among ${ports}`);
+  for (const port of ports) {
+    let targets = [];
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(5000) });
+      const text = await res.text();
+      if (text.includes("webSocketDebuggerUrl")) targets = JSON.parse(text).map((t) => new URL(t.webSocketDebuggerUrl).pathname);
+    } catch {}
+    assert.deepEqual(targets, [], `port ${port} lists DevTools targets`);
+    for (const path of ["/ws", "/"]) {
+      assert.equal(await evaluates(port, path), false, `port ${port}${path} evaluated code in the worker`);
+    }
+  }
 });
