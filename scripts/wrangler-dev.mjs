@@ -6,8 +6,8 @@
 // proxy nor workerd's own.
 //
 // Arguments: <root> <wrangler.toml> <ip> <port> <persist dir> <env file> <log level>. Variables
-// come from the env file only (never the command line). It prints wrangler's usual
-// `Ready on <url>` and request lines, and stops on SIGTERM or SIGINT.
+// come from the env file only (never the command line). Wrangler prints its usual `Ready on <url>`
+// and request lines; this stops it on SIGTERM or SIGINT.
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
@@ -31,7 +31,6 @@ const worker = await startWorker({
   },
 });
 await worker.ready;
-console.log(`[wrangler:info] Ready on http://${hostname}:${port}`);
 
 let stopping = false;
 const stop = async () => {
