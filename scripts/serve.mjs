@@ -1,8 +1,8 @@
 // Runs the edge worker locally: `wrangler dev` (workerd) on 127.0.0.1 with Durable Object storage
 // on disk. As a script (README's `scripts/run`) it reads PORT, ADMIN_TOKEN, SSRF_ALLOWLIST,
-// FORMHOOK_TRUST_CLIENT_IP, FORMHOOK_DATA and FILE_LINK_KEY (generated into the data directory
-// when unset); as a module it exports startWorker() for tests,
-// benchmarks and the chaos run.
+// FORMHOOK_TRUST_CLIENT_IP, FORMHOOK_DATA, FILE_LINK_KEY (generated into the data directory
+// when unset) and PUBLIC_URL (the origin of file links; default: the URL it serves); as a
+// module it exports startWorker() for tests, benchmarks and the chaos run.
 //
 // The worker's variables (ADMIN_TOKEN among them) reach wrangler through an env file in the data
 // directory (mode 600, the directory 700), never on a command line, where `ps` shows them to
@@ -176,7 +176,8 @@ export const maskToken = (token) => `${token.slice(0, 4)}…`;
  * pending work after a restart). `kill9()` SIGKILLs the whole process group (wrangler and
  * workerd), as a crash would. `trustClientIp` lets the worker key clients by the
  * `CF-Connecting-IP` header the request carries (locally anyone can set it; deployed, Cloudflare
- * does). `onStale(pid)` hears of a stale worker stopped on the same data directory.
+ * does). `PUBLIC_URL` is the worker's own URL unless `vars` gives one (behind a tunnel or proxy).
+ * `onStale(pid)` hears of a stale worker stopped on the same data directory.
  */
 export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowlist = "", trustClientIp = false, vars = {}, quiet = false, logLevel = "info", timeoutMs = 180_000, onStale = () => {} } = {}) {
   if (!existsSync(join(ROOT, "worker", "build", "index.js"))) {
@@ -187,20 +188,25 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
   const stale = await stopStaleWorker(dataDir);
   if (stale) onStale(stale);
   const chosenPort = port || (await freePort());
+  const url = `http://127.0.0.1:${chosenPort}`;
   const envFile = join(dataDir, ENV_FILE);
   writeEnvFile(envFile, {
     ADMIN_TOKEN: adminToken ?? "",
     SSRF_ALLOWLIST: ssrfAllowlist,
     TRUST_CLIENT_IP: trustClientIp ? "true" : "false",
     FILE_LINK_KEY: fileLinkKey(dataDir),
+    // The origin of the file links events carry. Unset, the worker takes each submission's
+    // request URL, whose host any client picks with its Host header: a post with
+    // `Host: attacker.example` got formhook to sign and deliver links to the attacker's server.
+    PUBLIC_URL: url,
     ...vars,
   });
+  // `wrangler dev` through its API (scripts/wrangler-dev.mjs), with its DevTools inspector off:
+  // the CLI always opens one, and any local process that connects to it runs code in the worker.
+  wranglerCli(); // throws when wrangler is not installed
   const args = [
-    wranglerCli(), "dev", "--config", join(ROOT, "wrangler.toml"),
-    "--ip", "127.0.0.1", "--port", String(chosenPort), "--persist-to", dataDir,
-    "--show-interactive-dev-session=false", "--log-level", logLevel,
-    "--env-file", envFile,
-    "--inspector-port", String(await freePort()),
+    join(ROOT, "scripts", "wrangler-dev.mjs"), ROOT, join(ROOT, "wrangler.toml"),
+    "127.0.0.1", String(chosenPort), dataDir, envFile, logLevel,
   ];
   const child = spawn(node22(), args, {
     cwd: ROOT,
@@ -231,7 +237,6 @@ export async function startWorker({ port = 0, persistDir, adminToken, ssrfAllowl
       r({ code, signal });
     }),
   );
-  const url = `http://127.0.0.1:${chosenPort}`;
   const killGroup = (signal) => {
     try {
       process.kill(-child.pid, signal);
@@ -307,6 +312,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     adminToken,
     ssrfAllowlist,
     trustClientIp,
+    vars: process.env.PUBLIC_URL ? { PUBLIC_URL: process.env.PUBLIC_URL } : {},
     quiet: true,
     onStale: (pid) => console.log(`stopped a stale formhook worker (wrangler pid ${pid}) left running on ${persistDir}`),
   });
@@ -316,6 +322,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   dashboard      ${worker.url}/dashboard/
   playground     ${worker.url}/playground/
   admin API      ${worker.url}/api  (OpenAPI: ${worker.url}/api/openapi.json)
+  file links     ${process.env.PUBLIC_URL || worker.url}/files/…${process.env.PUBLIC_URL ? " (PUBLIC_URL)" : " (PUBLIC_URL sets another origin)"}
   ADMIN_TOKEN    ${maskToken(adminToken)} (${tokenNote})
   SSRF_ALLOWLIST ${ssrfAllowlist || "(empty: private and loopback receivers are refused)"}
   client IP      ${trustClientIp ? "CF-Connecting-IP trusted (FORMHOOK_TRUST_CLIENT_IP=1)" : "not trusted: every local client counts as one (FORMHOOK_TRUST_CLIENT_IP=1 trusts CF-Connecting-IP)"}
