@@ -52,22 +52,15 @@ function workerdPids() {
   return pids;
 }
 
-/** Peak resident memory (VmHWM) of every workerd process of this worker, summed, in bytes. */
-function workerdPeakRss() {
+/**
+ * Memory of every workerd process of this worker, summed, in bytes: `VmHWM` (the peak resident
+ * set) or `VmRSS` (resident now), from /proc.
+ */
+function workerdMemory(field) {
   let total = 0;
   for (const pid of workerdPids()) {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    total += Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
-  }
-  return total;
-}
-
-/** Resident memory (VmRSS) of every workerd process of this worker now, summed, in bytes. */
-function workerdRss() {
-  let total = 0;
-  for (const pid of workerdPids()) {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    total += Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
+    total += Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)[1]) * 1024;
   }
   return total;
 }
@@ -154,11 +147,11 @@ describe("1. bodies stop at the limit while streaming", () => {
     assert.equal((await api("POST", "/api/forms", { id: "big", max_body_bytes: 1024 * 1024 })).status, 201);
     // Warm the form's object and the front so the measurement is the body alone.
     assert.equal((await submit("big", "a=1")).status, 201);
-    const before = workerdPeakRss();
+    const before = workerdMemory("VmHWM");
     assert.ok(before > 0, "found workerd");
     const total = 100 * 1024 * 1024;
     const res = await chunkedFlood("/f/big", total);
-    const growth = workerdPeakRss() - before;
+    const growth = workerdMemory("VmHWM") - before;
     console.log(`workerd peak RSS grew by ${(growth / 1048576).toFixed(1)} MB for a ${total / 1048576} MB chunked body; answered after ${(res.sentAtAnswer / 1048576).toFixed(1)} MB sent`);
     // The second post to /f/big (after the warm-up).
     if (res.reset) assert.equal(await loggedStatus("POST", "/f/big", 2), 413, "the worker answered 413");
@@ -437,7 +430,7 @@ describe("9. a receiver's answer", () => {
     assert.equal((await api("POST", "/api/forms", { id: "bomb", rate_limit_per_minute: 0 })).status, 201);
     const ep = await api("POST", "/api/forms/bomb/endpoints", { url: r.url });
     assert.equal(ep.status, 201);
-    const rssBefore = workerdRss();
+    const rssBefore = workerdMemory("VmRSS");
     assert.equal((await submit("bomb", "name=Ada")).status, 201);
     const delivery = await eventually(async () => {
       const list = (await api("GET", `/api/forms/bomb/endpoints/${ep.json.id}/deliveries`)).json.data;
@@ -447,7 +440,7 @@ describe("9. a receiver's answer", () => {
     const [attempt] = detail.attempt_log;
     assert.equal(attempt.status, 200);
     assert.ok(attempt.response_excerpt.length > 0 && attempt.response_excerpt.length <= 4096, `${attempt.response_excerpt.length} chars`);
-    const grown = workerdRss() - rssBefore;
+    const grown = workerdMemory("VmRSS") - rssBefore;
     assert.ok(grown < 128 * 1024 * 1024, `workerd grew by ${Math.round(grown / 1048576)} MiB`);
   });
 });
