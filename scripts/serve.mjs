@@ -114,8 +114,8 @@ export async function stopStaleWorker(dataDir) {
   return pid;
 }
 
-/** Live (not zombie) processes of process group `pgid`, from /proc. */
-function groupMembers(pgid) {
+/** Live (not zombie) processes of process group `pgid`, from /proc (tests read the worker's). */
+export function groupMembers(pgid) {
   const members = [];
   let entries = [];
   try {

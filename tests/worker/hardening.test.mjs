@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startWorker } from "../../scripts/serve.mjs";
+import { groupMembers, startWorker } from "../../scripts/serve.mjs";
 import { adminApi } from "./admin.mjs";
 import { eventually, startReceiver } from "./receiver.mjs";
 
@@ -36,20 +36,15 @@ const submit = (form, body, headers = {}) =>
     redirect: "manual",
   });
 
-/** The resident set of workerd (the process of the launcher's group named workerd), in bytes. */
+/** The workerd processes of the launcher's process group. */
 function workerdPids() {
-  const pids = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
+  return groupMembers(worker.pid).filter((pid) => {
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const pgid = Number(fields[2]);
-      const comm = readFileSync(`/proc/${name}/comm`, "utf8").trim();
-      if (pgid === worker.pid && comm.includes("workerd")) pids.push(Number(name));
-    } catch {}
-  }
-  return pids;
+      return readFileSync(`/proc/${pid}/comm`, "utf8").includes("workerd");
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**

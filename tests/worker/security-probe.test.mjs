@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "no
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker } from "../../scripts/serve.mjs";
+import { groupMembers, startWorker } from "../../scripts/serve.mjs";
 import { adminApi } from "./admin.mjs";
 import { startReceiver } from "./receiver.mjs";
 
@@ -95,13 +95,10 @@ test("a client's Host header does not choose the origin of the file links formho
 /** Every TCP port a process of the worker's group (wrangler, workerd) listens on, from /proc. */
 function listeningPorts() {
   const inodes = new Set();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
+  for (const pid of groupMembers(worker.pid)) {
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== worker.pid) continue;
-      for (const fd of readdirSync(`/proc/${name}/fd`)) {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${name}/fd/${fd}`));
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
         if (m) inodes.add(m[1]);
       }
     } catch {}
