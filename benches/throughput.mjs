@@ -11,7 +11,7 @@
 //
 //   node benches/throughput.mjs [--root DIR] [--label NAME] [--requests 3000] [--concurrency 16]
 //        [--flood-seconds 30] [--count 300] [--slow-ms 50] [--slow 1000] [--slow-fields JSON] [--flood-fields JSON]
-//        [--json FILE]
+//        [--only work,ingest,flood,slow] [--json FILE]
 //
 // `--root` runs the worker built in another checkout (the README's before/after figures run
 // main's build and this one back to back). Needs `scripts/build-worker` to have run there.
@@ -283,13 +283,18 @@ async function slowReceiver() {
   return { delivered: times.length, rate: (times.length - 1 - from) / ((times.at(-1) - times[from]) / 1000) };
 }
 
-const results = { label: LABEL, work: [] };
-for (const n of [0, 1, 3]) results.work.push(await countWork(n));
-results.bare = await throughput([], "bare");
-const oneTag = randomBytes(4).toString("hex");
-results.one = await throughput([`/hook/${oneTag}`], oneTag);
-results.flood = await flood();
-results.slow = await slowReceiver();
+// `--only` runs some sections (the others print as not measured).
+const ONLY = new Set((argValue("only") ?? "work,ingest,flood,slow").split(","));
+const NOT_RUN = { rate: NaN, p50: NaN, p99: NaN, drain_ms: NaN, sent: 0, failures: 0, delivered: 0 };
+const results = { label: LABEL, work: [], bare: NOT_RUN, one: NOT_RUN, flood: NOT_RUN, slow: NOT_RUN };
+if (ONLY.has("work")) for (const n of [0, 1, 3]) results.work.push(await countWork(n));
+if (ONLY.has("ingest")) {
+  results.bare = await throughput([], "bare");
+  const oneTag = randomBytes(4).toString("hex");
+  results.one = await throughput([`/hook/${oneTag}`], oneTag);
+}
+if (ONLY.has("flood")) results.flood = await flood();
+if (ONLY.has("slow")) results.slow = await slowReceiver();
 
 const f = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
 console.log(`\nformhook cost/throughput benchmark — ${LABEL}`);

@@ -263,6 +263,54 @@ describe("retries and endpoint health", () => {
     assert.ok(detail.json.attempt_log.every((a) => Number.isInteger(a.latency_ms) && a.latency_ms >= 0));
   });
 
+  test("the attempt log pages newest first across attempts delivered at once and retried ones", async () => {
+    // The first request fails: that delivery's attempts go to the log table; the others are
+    // delivered at the first try and kept in their delivery's row. One log, one order.
+    const r = await receiver({ respond: (_, n) => ({ status: n === 1 ? 500 : 200, body: `answer ${n}` }) });
+    const [ep] = await setup("log", [[r, { retry_schedule: [0, 300] }]]);
+    await submit("log", "n=0");
+    await r.waitForCount(() => true, 2);
+    for (let i = 1; i < 3; i++) {
+      await submit("log", `n=${i}`);
+      await r.waitForCount(() => true, i + 2);
+    }
+    const full = await eventually(async () => {
+      const list = await attempts("log", ep.id);
+      return list.length === 4 && list;
+    }, 15_000, "four attempts logged");
+    assert.deepEqual(full.map((a) => a.id), full.map((a) => a.id).sort().reverse(), "newest first");
+    assert.deepEqual(
+      full.map((a) => [a.attempt, a.status, a.outcome]).sort(),
+      [[1, 200, "delivered"], [1, 200, "delivered"], [1, 500, "failed"], [2, 200, "delivered"]],
+    );
+    // Each attempt is the request the receiver got (its id is the `x-formhook-delivery` header).
+    assert.deepEqual(full.map((a) => a.id).sort(), r.requests.map((q) => q.headers["x-formhook-delivery"]).sort());
+    for (const a of full) {
+      const sent = r.requests.find((q) => q.headers["x-formhook-delivery"] === a.id);
+      assert.equal(a.response_excerpt, `answer ${r.requests.indexOf(sent) + 1}`);
+    }
+    const paged = [];
+    let cursor = "";
+    for (let page = 0; page < 6; page++) {
+      const res = await api("GET", `/api/forms/log/endpoints/${ep.id}/attempts?limit=1${cursor ? `&cursor=${cursor}` : ""}`);
+      assert.equal(res.status, 200, res.text);
+      paged.push(...res.json.data);
+      if (!res.json.next_cursor) break;
+      cursor = res.json.next_cursor;
+    }
+    assert.deepEqual(paged, full);
+    // A delivery's own log: its attempts with the exact request each sent.
+    for (const d of await deliveries("log", ep.id)) {
+      const detail = (await api("GET", `/api/forms/log/endpoints/${ep.id}/deliveries/${d.id}`)).json;
+      assert.deepEqual(detail.attempt_log.map((a) => a.id), full.filter((a) => a.delivery_id === d.id).map((a) => a.id).reverse());
+      for (const a of detail.attempt_log) {
+        const sent = r.requests.find((q) => q.headers["x-formhook-delivery"] === a.id);
+        assert.equal(a.request.url, r.url);
+        assert.equal(Object.fromEntries(a.request.headers)["webhook-signature"], sent.headers["webhook-signature"]);
+      }
+    }
+  });
+
   test("410 disables the endpoint and an endpoint.disabled event reaches another endpoint", async () => {
     const gone = await receiver({ respond: () => ({ status: 410 }) });
     const watcher = await receiver();

@@ -81,9 +81,58 @@ fn id_from(prefix: &str, ms: u64, random: [u8; 10]) -> String {
     out
 }
 
+/// The id of something named `name` (a job's idempotency key), the same every time: `at_ms`
+/// as the time part, and the first 80 bits of SHA-256 of `name` in place of randomness. Storing
+/// a job under its derived id stores it once without an index of its key.
+pub fn derived_id(prefix: &str, at_ms: u64, name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let mut bits = [0u8; 10];
+    for (out, byte) in bits.iter_mut().zip(digest.iter()) {
+        *out = *byte;
+    }
+    id_from(prefix, at_ms, bits)
+}
+
+/// The milliseconds in an id of [`new_id`]'s layout (`None` when `id` is not one).
+pub fn id_time(id: &str) -> Option<u64> {
+    let (_, rest) = id.split_once('_')?;
+    if rest.len() != 26 {
+        return None;
+    }
+    rest.bytes().take(10).try_fold(0u64, |acc, c| {
+        let digit = CROCKFORD.iter().position(|d| *d == c)?;
+        Some((acc << 5) | digit as u64)
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::id_from;
+    use super::{derived_id, id_from, id_time};
+
+    #[test]
+    fn derived_ids_are_stable_and_carry_the_time() {
+        let a = derived_id("dlv", 1_700_000_000_000, "ep\nsub:x");
+        assert_eq!(a, derived_id("dlv", 1_700_000_000_000, "ep\nsub:x"));
+        assert_ne!(a, derived_id("dlv", 1_700_000_000_000, "ep\nsub:y"));
+        assert_eq!(id_time(&a), Some(1_700_000_000_000));
+        assert_eq!(a.len(), "dlv_".len() + 26);
+    }
+
+    #[test]
+    fn id_time_reads_only_ids_of_the_layout() {
+        let id = id_from("sub", 1_764_470_000_123, [7; 10]);
+        assert_eq!(id_time(&id), Some(1_764_470_000_123));
+        for bad in [
+            "sub",
+            "sub_",
+            "sub_0123",
+            "sub_0123456789abcdefghjkmnpqrstv",
+            "sub_I123456789abcdefghjkmnpqrs",
+        ] {
+            assert_eq!(id_time(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn ids_sort_by_time() {

@@ -98,6 +98,39 @@ impl Db {
         Ok(())
     }
 
+    /// [`Db::ensure`], then `upgrade` once per instance: it brings tables an older version
+    /// created to this version's layout (columns added, indexes chosen by what exists).
+    pub fn ensure_upgraded(
+        &self,
+        ddl: &[&str],
+        upgrade: impl FnOnce(&Db) -> ApiResult<()>,
+    ) -> ApiResult<()> {
+        if self.ready.get() {
+            return Ok(());
+        }
+        for statement in ddl {
+            let cursor = self.sql.exec(statement, None)?;
+            self.counted(&cursor);
+        }
+        upgrade(self)?;
+        self.ready.set(true);
+        Ok(())
+    }
+
+    /// The `CREATE` statement SQLite keeps for a table or index, if it exists.
+    pub fn definition(&self, name: &str) -> ApiResult<Option<String>> {
+        #[derive(Deserialize)]
+        struct SqlRow {
+            sql: Option<String>,
+        }
+        Ok(self
+            .row::<SqlRow>(
+                "SELECT sql FROM sqlite_master WHERE name = ?",
+                vec![name.into()],
+            )?
+            .and_then(|r| r.sql))
+    }
+
     /// The object's settings (JSON in its `kv` table); `None` when absent, including when the
     /// table was never created (an object nobody initialised, or one deleted).
     pub fn load_settings<T: DeserializeOwned>(&self) -> ApiResult<Option<T>> {

@@ -19,6 +19,7 @@ use super::{DeliveryRow, Ended, EndpointQueue, Snapshot, DELIVERY_COLUMNS, MAX_A
 use crate::error::ApiResult;
 use crate::outbound::{send, Received, USER_AGENT};
 use crate::platform::{new_id, now_u64};
+use crate::views::SentRequest;
 
 impl EndpointQueue {
     /// Runs a lane until nothing it may start is due and nothing it started is in flight; the
@@ -79,14 +80,6 @@ impl EndpointQueue {
                 self.db.work().delivery_sent();
                 let checked_at = self.changes.get();
                 let prepared = prepare(row, Rc::clone(&snapshot), guard.clone(), checked_at)?;
-                if let Some(headers) = &prepared.headers {
-                    self.keep_request(
-                        &prepared.attempt_id,
-                        &prepared.row.id,
-                        &snapshot.url,
-                        headers,
-                    )?;
-                }
                 attempts.push(prepared.send());
             }
             if attempts.is_empty() {
@@ -189,7 +182,7 @@ struct Prepared {
     checked_at: u64,
 }
 
-/// Signs one attempt of `row` (the headers are kept in the log before it is sent).
+/// Signs one attempt of `row`.
 fn prepare(
     row: DeliveryRow,
     snap: Rc<Snapshot>,
@@ -262,6 +255,10 @@ impl Prepared {
                 started: self.started,
                 received,
                 checked_at: self.checked_at,
+                request: self.headers.map(|headers| SentRequest {
+                    url: self.snap.url.clone(),
+                    headers,
+                }),
             }
         }
     }

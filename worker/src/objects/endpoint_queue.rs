@@ -19,7 +19,7 @@ use formhook::delivery::secrets::{DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS};
 use formhook::delivery::{DeliveryStatus, SecretKind, SecretSet, SigningSecret};
 use formhook::Key;
 use futures_util::future::join_all;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::error::{ApiError, ApiResult};
@@ -38,7 +38,7 @@ use crate::settings::EndpointSettings;
 use crate::storage::{int, Db, KV_TABLE};
 use crate::views::{
     iso, AttemptView, DeliveryDetail, DeliveryStats, DeliveryView, EndpointView, KeysView, Page,
-    Rotated, TestSent,
+    Rotated, SentRequest, TestSent,
 };
 
 /// Deliveries read per query (besides those in flight, which a query also returns).
@@ -51,14 +51,18 @@ const MAX_ATTEMPTS_PER_RUN: usize = 400;
 #[path = "endpoint_lanes.rs"]
 mod lanes;
 
-const SCHEMA: [&str; 8] = [
+const SCHEMA: [&str; 7] = [
     KV_TABLE,
-    "CREATE TABLE IF NOT EXISTS deliveries(id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE,
+    // `id` is derived from the job's key (`delivery_id`), so a job handed on twice is stored
+    // once by its primary key; older objects also keep `dedupe_key` unique, an index more.
+    // `inline_attempt`: a delivery's first attempt when it delivered, with the request it sent
+    // (JSON, see `InlineAttempt`), kept in the delivery's row instead of rows of its own.
+    "CREATE TABLE IF NOT EXISTS deliveries(id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL,
        message_id TEXT NOT NULL, event_type TEXT NOT NULL, submission_id TEXT,
        payload BLOB NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
        first_attempt_ms INTEGER, next_attempt_ms INTEGER, created_ms INTEGER NOT NULL,
-       last_status INTEGER, last_error TEXT, replay INTEGER NOT NULL DEFAULT 0)",
-    "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_attempt_ms)",
+       last_status INTEGER, last_error TEXT, replay INTEGER NOT NULL DEFAULT 0,
+       inline_attempt TEXT)",
     // `WITHOUT ROWID` (from this version on; older objects keep theirs): an attempt is one row
     // and its delivery index, not also an index of its id.
     "CREATE TABLE IF NOT EXISTS attempts(id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL,
@@ -72,6 +76,42 @@ const SCHEMA: [&str; 8] = [
     "CREATE TABLE IF NOT EXISTS erased(submission_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID",
 ];
 
+/// Index of pending deliveries by due time, in objects created from this version on. Partial:
+/// a delivery leaves it when it ends, which writes no index entry (a full index on
+/// `(status, next_attempt_ms)`, which older objects keep, writes one for every status change).
+const PENDING_INDEX: &str = "CREATE INDEX IF NOT EXISTS deliveries_pending
+    ON deliveries(next_attempt_ms) WHERE status = 'pending'";
+/// The full index objects created before [`PENDING_INDEX`] have.
+const OLD_DUE_INDEX: &str = "deliveries_due";
+
+/// Brings an endpoint's tables from an older version to this one's layout.
+fn upgrade(db: &Db) -> ApiResult<()> {
+    let deliveries = db.definition("deliveries")?.unwrap_or_default();
+    if !deliveries.contains("inline_attempt") {
+        db.exec(
+            "ALTER TABLE deliveries ADD COLUMN inline_attempt TEXT",
+            vec![],
+        )?;
+    }
+    if db.definition(OLD_DUE_INDEX)?.is_none() {
+        db.exec(PENDING_INDEX, vec![])?;
+    }
+    Ok(())
+}
+
+/// A delivery's id, derived from its job's key and the endpoint (`None` for a key that names
+/// no id of ours): the time part is that of the id the key names (the submission, replay or
+/// event), so deliveries list in that order, and the same job always gets the same id.
+fn delivery_id(endpoint_id: &str, key: &str) -> Option<String> {
+    let named = key.rsplit(':').next()?;
+    let at_ms = crate::platform::id_time(named)?;
+    Some(crate::platform::derived_id(
+        "dlv",
+        at_ms,
+        &format!("{endpoint_id}\n{key}"),
+    ))
+}
+
 /// One attempt's result, with what recording it needs.
 struct Ended {
     row: DeliveryRow,
@@ -81,6 +121,41 @@ struct Ended {
     received: Received,
     /// The object's `changes` when the delivery was last known sendable.
     checked_at: u64,
+    /// What it sent (`None`: nothing, refused before sending).
+    request: Option<SentRequest>,
+}
+
+/// A delivery's first attempt when it delivered (the common case), kept in the delivery's
+/// `inline_attempt` column rather than in `attempts` and `attempt_requests`: three rows fewer
+/// written per delivery. Field names are the `attempts` columns', so SQL reads them alike.
+#[derive(Serialize, Deserialize)]
+struct InlineAttempt {
+    id: String,
+    started_ms: i64,
+    status: Option<u16>,
+    outcome: String,
+    latency_ms: u64,
+    response_excerpt: String,
+    request: SentRequest,
+}
+
+impl InlineAttempt {
+    fn view(self, delivery: &DeliveryRow) -> AttemptView {
+        AttemptView {
+            id: self.id,
+            delivery_id: delivery.id.clone(),
+            message_id: delivery.message_id.clone(),
+            attempt: 1,
+            started_at: iso(self.started_ms),
+            status: self.status,
+            outcome: self.outcome,
+            latency_ms: self.latency_ms,
+            response_excerpt: self.response_excerpt,
+            error: None,
+            next_attempt_at: None,
+            request: Some(self.request),
+        }
+    }
 }
 
 /// Why a delivery's payload was removed, as its `last_error` when it was still pending.
@@ -103,11 +178,12 @@ struct DeliveryRow {
     last_status: Option<u16>,
     last_error: Option<String>,
     replay: i64,
+    inline_attempt: Option<String>,
 }
 
 const DELIVERY_COLUMNS: &str =
     "id, message_id, event_type, submission_id, payload, status, attempts,
-    first_attempt_ms, next_attempt_ms, created_ms, last_status, last_error, replay";
+    first_attempt_ms, next_attempt_ms, created_ms, last_status, last_error, replay, inline_attempt";
 
 impl DeliveryRow {
     fn view(&self) -> DeliveryView {
@@ -268,7 +344,7 @@ fn not_found() -> ApiError {
 
 impl EndpointQueue {
     async fn route(&self, req: &mut Request) -> ApiResult<Response> {
-        self.db.ensure(&SCHEMA)?;
+        self.db.ensure_upgraded(&SCHEMA, upgrade)?;
         match req.path().as_str() {
             InitEndpoint::PATH => reply(self.init(read(req).await?)),
             GetEndpoint::PATH => reply(self.get(read(req).await?)),
@@ -526,6 +602,20 @@ impl EndpointQueue {
             &settings.redaction()?,
             links,
         );
+        let id = match delivery_id(&settings.id, &job.key) {
+            Some(id) => id,
+            None => {
+                // Not a key of ours (no id to take the time from): looked up instead.
+                let seen = self.db.count(
+                    "SELECT COUNT(*) AS n FROM deliveries WHERE dedupe_key = ?",
+                    vec![job.key.as_str().into()],
+                )?;
+                if seen > 0 {
+                    return Ok(false);
+                }
+                new_id("dlv")?
+            }
+        };
         #[derive(Deserialize)]
         struct Inserted {
             id: String,
@@ -536,7 +626,7 @@ impl EndpointQueue {
                status, next_attempt_ms, created_ms, last_error, replay) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              RETURNING id",
             vec![
-                new_id("dlv")?.into(),
+                id.into(),
                 job.key.as_str().into(),
                 job.message_id.as_str().into(),
                 job.event.event_type().as_str().into(),
@@ -771,8 +861,13 @@ impl EndpointQueue {
             ),
             cancel,
         )?;
+        // An inline attempt's answer excerpt goes with its payload.
         self.db.exec(
-            &format!("UPDATE deliveries SET payload = X'' WHERE {condition}"),
+            &format!(
+                "UPDATE deliveries SET payload = X'',
+                   inline_attempt = json_set(inline_attempt, '$.response_excerpt', '')
+                 WHERE {condition}"
+            ),
             bindings,
         )
     }
@@ -808,7 +903,7 @@ impl EndpointQueue {
     /// when the endpoint's window needs more connections than one invocation holds, in a lane
     /// per [`RunLane`] call to itself (each call its own invocation).
     async fn run_due(&self) -> ApiResult<()> {
-        self.db.ensure(&SCHEMA)?;
+        self.db.ensure_upgraded(&SCHEMA, upgrade)?;
         if self.db.load_settings::<EndpointSettings>()?.is_none() {
             return Ok(());
         }
@@ -872,6 +967,7 @@ impl EndpointQueue {
             started,
             received,
             checked_at,
+            request,
         } = ended;
         let (attempt, started, checked_at) = (*attempt, *started, *checked_at);
         let ended_ms = now_u64();
@@ -910,54 +1006,94 @@ impl EndpointQueue {
         } else {
             received.excerpt.as_str()
         };
-        self.db.exec(
-            &format!(
-                "INSERT INTO attempts({ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            ),
-            vec![
-                attempt_id.as_str().into(),
-                row.id.as_str().into(),
-                row.message_id.as_str().into(),
-                i64::from(attempt).into(),
-                int(started),
-                received.status.map(i64::from).into(),
-                verdict.outcome.code().into(),
-                int(ended_ms.saturating_sub(started)),
-                excerpt.into(),
-                received.error.clone().into(),
-                next.clone().into(),
-            ],
-        )?;
-        // One write per attempt: the count and first-attempt time go with the verdict (an
-        // attempt cut off by a restart is not counted, and its delivery is due again).
-        if stored == DeliveryStatus::Skipped && status == DeliveryStatus::Skipped {
-            // Superseded and not delivered: it stays closed, and says by which replay.
+        let inline = match request {
+            Some(request)
+                if attempt == 1
+                    && status == DeliveryStatus::Delivered
+                    && stored == DeliveryStatus::Pending
+                    && !removed =>
+            {
+                Some(InlineAttempt {
+                    id: attempt_id.clone(),
+                    started_ms: i64::try_from(started).unwrap_or(i64::MAX),
+                    status: received.status,
+                    outcome: verdict.outcome.code().to_string(),
+                    latency_ms: ended_ms.saturating_sub(started),
+                    response_excerpt: received.excerpt.clone(),
+                    request: request.clone(),
+                })
+            }
+            _ => None,
+        };
+        if let Some(inline) = inline {
+            // Delivered at the first try: one write. It leaves the pending index by its status.
+            let text = serde_json::to_string(&inline).map_err(ApiError::internal)?;
             self.db.exec(
-                "UPDATE deliveries SET last_status = ?, attempts = ?,
-                   first_attempt_ms = COALESCE(first_attempt_ms, ?) WHERE id = ?",
+                "UPDATE deliveries SET status = ?, next_attempt_ms = NULL, last_status = ?,
+                   last_error = NULL, attempts = 1, first_attempt_ms = COALESCE(first_attempt_ms, ?),
+                   inline_attempt = ?
+                 WHERE id = ? AND length(payload) > 0",
                 vec![
+                    status.as_str().into(),
                     received.status.map(i64::from).into(),
-                    i64::from(attempt).into(),
                     int(started),
+                    text.into(),
                     row.id.as_str().into(),
                 ],
             )?;
         } else {
-            // Erased or expired meanwhile (payload emptied): the delivery stays cancelled.
+            if let Some(request) = request {
+                self.keep_request(attempt_id, &row.id, &request.url, &request.headers)?;
+            }
             self.db.exec(
-                "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ?,
-                   attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?)
-                 WHERE id = ? AND length(payload) > 0",
+                &format!(
+                    "INSERT INTO attempts({ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
                 vec![
-                    status.as_str().into(),
-                    next.into(),
-                    received.status.map(i64::from).into(),
-                    received.error.clone().into(),
+                    attempt_id.as_str().into(),
+                    row.id.as_str().into(),
+                    row.message_id.as_str().into(),
                     i64::from(attempt).into(),
                     int(started),
-                    row.id.as_str().into(),
+                    received.status.map(i64::from).into(),
+                    verdict.outcome.code().into(),
+                    int(ended_ms.saturating_sub(started)),
+                    excerpt.into(),
+                    received.error.clone().into(),
+                    next.clone().into(),
                 ],
             )?;
+            // One write per attempt: the count and first-attempt time go with the verdict (an
+            // attempt cut off by a restart is not counted, and its delivery is due again).
+            if stored == DeliveryStatus::Skipped && status == DeliveryStatus::Skipped {
+                // Superseded and not delivered: it stays closed, and says by which replay.
+                self.db.exec(
+                    "UPDATE deliveries SET last_status = ?, attempts = ?,
+                       first_attempt_ms = COALESCE(first_attempt_ms, ?) WHERE id = ?",
+                    vec![
+                        received.status.map(i64::from).into(),
+                        i64::from(attempt).into(),
+                        int(started),
+                        row.id.as_str().into(),
+                    ],
+                )?;
+            } else {
+                // Erased or expired meanwhile (payload emptied): the delivery stays cancelled.
+                self.db.exec(
+                    "UPDATE deliveries SET status = ?, next_attempt_ms = ?, last_status = ?, last_error = ?,
+                       attempts = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?)
+                     WHERE id = ? AND length(payload) > 0",
+                    vec![
+                        status.as_str().into(),
+                        next.into(),
+                        received.status.map(i64::from).into(),
+                        received.error.clone().into(),
+                        i64::from(attempt).into(),
+                        int(started),
+                        row.id.as_str().into(),
+                    ],
+                )?;
+            }
         }
         if verdict.status != DeliveryStatus::Delivered {
             emit(&LogLine::AttemptFailed {
@@ -1057,25 +1193,45 @@ impl EndpointQueue {
             ),
             vec![call.id.into()],
         )?;
+        let mut attempt_log = Vec::with_capacity(attempts.len() + 1);
+        if let Some(text) = &row.inline_attempt {
+            let inline: InlineAttempt = serde_json::from_str(text).map_err(ApiError::internal)?;
+            attempt_log.push(inline.view(&row));
+        }
+        attempt_log
+            .extend(self.with_requests(attempts.into_iter().map(AttemptRow::view).collect())?);
         Ok(DeliveryDetail {
             payload_removed: row.payload.is_empty(),
             delivery: row.view(),
             // The payload is the core's JSON, so UTF-8; shown as text.
             payload: String::from_utf8(row.payload).map_err(ApiError::internal)?,
-            attempt_log: self
-                .with_requests(attempts.into_iter().map(AttemptRow::view).collect())?,
+            attempt_log,
         })
     }
 
     fn list_attempts(&self, call: ListAttempts) -> ApiResult<Page<AttemptView>> {
         self.settings()?;
         let PageQuery { limit, cursor } = call.page;
+        let cursor = cursor.unwrap_or_else(|| "~".into());
+        // Attempts kept inline in their delivery join the log; they have no index of their
+        // own, so a page reads every delivery (rows read cost a thousandth of rows written).
         let rows: Vec<AttemptRow> = self.db.rows(
             &format!(
-                "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id < ? ORDER BY id DESC LIMIT ?"
+                "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id < ?
+                 UNION ALL
+                 SELECT inline_attempt ->> '$.id' AS id, id AS delivery_id, message_id, 1 AS attempt,
+                   inline_attempt ->> '$.started_ms' AS started_ms,
+                   inline_attempt ->> '$.status' AS status,
+                   inline_attempt ->> '$.outcome' AS outcome,
+                   inline_attempt ->> '$.latency_ms' AS latency_ms,
+                   inline_attempt ->> '$.response_excerpt' AS response_excerpt,
+                   NULL AS error, NULL AS next_attempt_ms
+                 FROM deliveries WHERE inline_attempt IS NOT NULL AND inline_attempt ->> '$.id' < ?
+                 ORDER BY id DESC LIMIT ?"
             ),
             vec![
-                cursor.unwrap_or_else(|| "~".into()).into(),
+                cursor.as_str().into(),
+                cursor.as_str().into(),
                 (i64::from(limit) + 1).into(),
             ],
         )?;

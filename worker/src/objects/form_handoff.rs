@@ -2,9 +2,11 @@
 //! submission: each endpoint has a mark in the `kv` table (`handoff:{endpoint_id}`) with the
 //! `rowid` of the last submission handed to it, and the alarm hands on what lies past the mark,
 //! in order, one `Enqueue` call per endpoint per batch, moving the mark only once the endpoint
-//! has stored the jobs. A submission is therefore written once (its row), and a batch of any
-//! size costs one mark write per endpoint. Replays, released spam and `endpoint.disabled`
-//! events still go through the outbox.
+//! has stored the jobs. A submission is therefore written once (its row). A moved mark is
+//! saved at most once per [`MARK_SAVE_MS`]: a restart may hand the last moments' submissions on
+//! again, which the endpoint stores once (its jobs' keys are unique), so a busy form writes a
+//! mark per endpoint per interval, not per batch. Replays, released spam and
+//! `endpoint.disabled` events still go through the outbox.
 //!
 //! Marks only move forward, and a new submission always gets a `rowid` past every mark (see
 //! [`FormStore::after_insert`]), so none is skipped even when the newest one was deleted.
@@ -17,6 +19,10 @@ use crate::platform::now_ms;
 use crate::protocol::{Enqueue, Event, Job, SubmissionEvent};
 use crate::rpc;
 use crate::settings::FormSettings;
+
+/// How long a moved mark may live in memory only (Unix ms): it is saved with the first
+/// hand-off this long after the last save, or by the alarm.
+pub(super) const MARK_SAVE_MS: i64 = 1_000;
 
 /// Submissions handed to one endpoint per call.
 const HANDOFF_BATCH: i64 = 500;
@@ -81,18 +87,51 @@ fn mark_key(endpoint_id: &str) -> String {
 }
 
 impl FormStore {
-    /// Every endpoint's mark, by endpoint id.
+    /// Every endpoint's mark, by endpoint id (as moved, saved or not).
     pub(super) fn marks(&self) -> ApiResult<Vec<(String, Mark)>> {
         let rows: Vec<KvRow> = self.db.rows(
             "SELECT key, value FROM kv WHERE key >= 'handoff:' AND key < 'handoff;'",
             vec![],
         )?;
+        let unsaved = self.unsaved_marks.borrow();
         rows.into_iter()
             .map(|r| {
-                let mark = serde_json::from_str(&r.value).map_err(ApiError::internal)?;
-                Ok((r.key.trim_start_matches("handoff:").to_string(), mark))
+                let id = r.key.trim_start_matches("handoff:").to_string();
+                let moved = unsaved
+                    .iter()
+                    .find(|(m, _)| *m == id)
+                    .map(|(_, mark)| *mark);
+                let mark = match moved {
+                    Some(mark) => mark,
+                    None => serde_json::from_str(&r.value).map_err(ApiError::internal)?,
+                };
+                Ok((id, mark))
             })
             .collect()
+    }
+
+    /// Moves an endpoint's mark; saves every moved mark when the last save is
+    /// [`MARK_SAVE_MS`] old.
+    fn move_mark(&self, endpoint_id: &str, mark: Mark, now: i64) -> ApiResult<()> {
+        {
+            let mut unsaved = self.unsaved_marks.borrow_mut();
+            unsaved.retain(|(id, _)| id != endpoint_id);
+            unsaved.push((endpoint_id.to_string(), mark));
+        }
+        if now - self.marks_saved_at.get() >= MARK_SAVE_MS {
+            self.save_marks(now)?;
+        }
+        Ok(())
+    }
+
+    /// Saves every mark moved since the last save.
+    fn save_marks(&self, now: i64) -> ApiResult<()> {
+        let unsaved = std::mem::take(&mut *self.unsaved_marks.borrow_mut());
+        for (id, mark) in &unsaved {
+            self.save_mark(id, *mark)?;
+        }
+        self.marks_saved_at.set(now);
+        Ok(())
     }
 
     fn save_mark(&self, endpoint_id: &str, mark: Mark) -> ApiResult<()> {
@@ -105,6 +144,9 @@ impl FormStore {
 
     /// Removes an endpoint's mark.
     pub(super) fn forget_mark(&self, endpoint_id: &str) -> ApiResult<()> {
+        self.unsaved_marks
+            .borrow_mut()
+            .retain(|(id, _)| id != endpoint_id);
         self.db.exec(
             "DELETE FROM kv WHERE key = ?",
             vec![mark_key(endpoint_id).into()],
@@ -177,6 +219,11 @@ impl FormStore {
     /// earliest back-off, or now when a batch was full).
     pub(super) async fn drain_handoffs(&self, settings: &FormSettings) -> ApiResult<Option<i64>> {
         let now = now_ms();
+        if now - self.marks_saved_at.get() >= MARK_SAVE_MS
+            && !self.unsaved_marks.borrow().is_empty()
+        {
+            self.save_marks(now)?;
+        }
         let endpoint_ids = self.endpoint_ids()?;
         let marks: Vec<(String, Mark)> = self
             .marks()?
@@ -282,9 +329,14 @@ impl FormStore {
                         ..mark
                     }
                 };
-                self.save_mark(endpoint_id, next)?;
+                self.move_mark(endpoint_id, next, now_ms())?;
                 self.highest_mark.set(self.highest_mark.get().max(next.seq));
             }
+        }
+        if !self.unsaved_marks.borrow().is_empty() {
+            // Save them by then even if nothing else wakes the alarm.
+            let save_at = self.marks_saved_at.get() + MARK_SAVE_MS;
+            again = Some(again.map_or(save_at, |a| a.min(save_at)));
         }
         Ok(again)
     }

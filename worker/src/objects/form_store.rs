@@ -222,6 +222,10 @@ pub struct FormStore {
     alarm_at: Cell<Option<i64>>,
     /// The highest hand-off mark (`rowid`) of any endpoint, known once marks were read.
     highest_mark: Cell<i64>,
+    /// Marks moved since they were last saved (see `handoff::MARK_SAVE_MS`).
+    unsaved_marks: RefCell<Vec<(String, handoff::Mark)>>,
+    /// When marks were last saved (Unix ms; 0: not by this instance).
+    marks_saved_at: Cell<i64>,
     /// When to forget expired recent posts next (`None`: not known yet, prune on the next
     /// run; `i64::MAX`: none is kept), so alarm runs do not read the table each time.
     prune_at: Cell<Option<i64>>,
@@ -241,6 +245,8 @@ impl DurableObject for FormStore {
             cache: RefCell::new(None),
             alarm_at: Cell::new(None),
             highest_mark: Cell::new(0),
+            unsaved_marks: RefCell::new(Vec::new()),
+            marks_saved_at: Cell::new(0),
             prune_at: Cell::new(None),
         }
     }

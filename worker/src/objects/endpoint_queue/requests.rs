@@ -1,7 +1,9 @@
 //! The request each attempt sent (URL and exact headers, signatures included), kept beside the
 //! attempt log so the dashboard can show it and a receiver's developer can check it in the
 //! playground. The body is the delivery's stored payload, the same bytes for every attempt.
-//! Never a secret: signatures and the endpoint's configured headers only.
+//! Never a secret: signatures and the endpoint's configured headers only. A first attempt
+//! that delivered keeps its request in its delivery's row instead (`InlineAttempt`); this table
+//! holds the others, written when the attempt is recorded.
 
 use serde::Deserialize;
 
@@ -41,7 +43,7 @@ struct FailureRow {
 const EXCERPT_CHARS: usize = 200;
 
 impl EndpointQueue {
-    /// Keeps what an attempt is about to send.
+    /// Keeps what an attempt sent.
     pub(super) fn keep_request(
         &self,
         attempt_id: &str,

@@ -307,6 +307,7 @@ impl FormStore {
         self.cache.borrow_mut().take();
         self.stored_bytes.set(None);
         self.highest_mark.set(0);
+        self.unsaved_marks.borrow_mut().clear();
         Ok(true)
     }
 
