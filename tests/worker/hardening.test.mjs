@@ -60,7 +60,6 @@ function workerdMemory(field) {
   return total;
 }
 
-/** The status wrangler logged for the `nth` (1-based) `method path` request of this worker. */
 /**
  * Whether wrangler's local proxy lost the worker's answer: the worker answered before reading
  * the whole body and the proxy, still sending it, answered 500 "Network connection lost" (or
@@ -68,6 +67,7 @@ function workerdMemory(field) {
  */
 const proxyLost = (res) => res.reset || (res.status === 500 && /Network connection lost/.test(res.body));
 
+/** The status wrangler logged for the `nth` (1-based) `method path` request of this worker. */
 async function loggedStatus(method, path, nth) {
   const line = new RegExp(`${method} ${path.replace(/[/.]/g, "\\$&")} (\\d{3})`, "g");
   let seen = [];
