@@ -56,7 +56,7 @@ async function withWorker(root, fn) {
     body,
   });
   try {
-    return await fn(api, submit);
+    return await fn(api, submit, worker.url);
   } finally {
     await worker.stop();
   }
@@ -71,9 +71,16 @@ async function until(what, f) {
 }
 
 let ep;
-await withWorker(OLD, async (api, submit) => {
+let signed;
+let oldKeys;
+await withWorker(OLD, async (api, submit, url) => {
   assert.equal((await api("POST", "/api/forms", { id: "up", rate_limit_per_minute: 0 })).status, 201);
   ep = (await api("POST", "/api/forms/up/endpoints", { url: hook, retry_schedule: [0, 300] })).json;
+  // An ed25519 endpoint, its public keys served at /keys (the registry did not list endpoints).
+  signed = (await api("POST", "/api/forms/up/endpoints", { url: hook, signing: "ed25519", events: ["endpoint.test"] })).json;
+  const keys = await fetch(`${url}/keys/${signed.id}`);
+  assert.equal(keys.status, 200);
+  oldKeys = await keys.json();
   await submit("a=1");
   await submit("fail=1");
   await until("3 requests", () => requests.length >= 3);
@@ -84,7 +91,14 @@ await withWorker(OLD, async (api, submit) => {
 });
 console.log(`older worker (${OLD}): 2 deliveries, ${requests.length} requests`);
 
-await withWorker(NEW, async (api, submit) => {
+await withWorker(NEW, async (api, submit, url) => {
+  // Its keys are still served, before and after the first recovery sweep lists the endpoint.
+  const keys = await fetch(`${url}/keys/${signed.id}`);
+  assert.equal(keys.status, 200);
+  assert.deepEqual(await keys.json(), oldKeys);
+  await sleep(1000);
+  assert.equal((await fetch(`${url}/keys/${signed.id}`)).status, 200);
+  assert.equal((await fetch(`${url}/keys/ep_${"0".repeat(26)}`)).status, 404);
   await submit("a=2");
   const list = await until("3 deliveries delivered", async () => {
     const d = (await api("GET", `/api/forms/up/endpoints/${ep.id}/deliveries`)).json.data;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -444,5 +444,47 @@ describe("9. a receiver's answer", () => {
     assert.ok(attempt.response_excerpt.length > 0 && attempt.response_excerpt.length <= 4096, `${attempt.response_excerpt.length} chars`);
     const grown = workerdMemory("VmRSS") - rssBefore;
     assert.ok(grown < 128 * 1024 * 1024, `workerd grew by ${Math.round(grown / 1048576)} MiB`);
+  });
+});
+
+describe("10. unknown ids reach no object", () => {
+  /** Every file under the local Durable Object storage (one SQLite database per object). */
+  function objectFiles() {
+    const out = [];
+    const walk = (d) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else out.push(join(d, e.name));
+      }
+    };
+    walk(join(dir, "v3", "do"));
+    return out.sort();
+  }
+
+  test("posts, preflights, captcha and key lookups for ids nobody made store nothing", async () => {
+    // A real form and endpoint first: their objects exist and answer.
+    assert.equal((await api("POST", "/api/forms", { id: "known", rate_limit_per_minute: 0 })).status, 201);
+    const ep = await api("POST", "/api/forms/known/endpoints", { url: "http://127.0.0.1:9/x", signing: "ed25519" });
+    assert.equal(ep.status, 201, JSON.stringify(ep.json));
+    assert.equal((await submit("known", "a=1")).status, 201);
+    assert.equal((await fetch(`${worker.url}/keys/${ep.json.id}`)).status, 200);
+    const before = objectFiles();
+    for (let i = 0; i < 25; i++) {
+      const form = `nobody-${i}-${randomBytes(4).toString("hex")}`;
+      const post = await submit(form, "a=1");
+      assert.equal(post.status, 404);
+      assert.equal((await post.json()).error.code, "form_not_found");
+      assert.equal((await fetch(`${worker.url}/f/${form}`, { method: "OPTIONS", headers: { origin: "https://a.example" } })).status, 404);
+      assert.equal((await fetch(`${worker.url}/f/${form}/captcha`)).status, 404);
+      const keys = await fetch(`${worker.url}/keys/ep_${randomBytes(13).toString("hex").slice(0, 26)}`);
+      assert.equal(keys.status, 404);
+      assert.equal(keys.headers.get("cache-control"), "no-store");
+      assert.equal((await keys.json()).error.code, "endpoint_not_found");
+    }
+    assert.deepEqual(objectFiles(), before, "no object storage for unknown ids");
+    // The known ones still answer; a deleted endpoint's keys are gone.
+    assert.equal((await submit("known", "a=2")).status, 201);
+    assert.equal((await api("DELETE", `/api/forms/known/endpoints/${ep.json.id}`)).status, 204);
+    assert.equal((await fetch(`${worker.url}/keys/${ep.json.id}`)).status, 404);
   });
 });

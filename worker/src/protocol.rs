@@ -177,6 +177,14 @@ calls! {
     ReleaseForm { pub id: String } => Done, "/registry/release";
     /// Every form id, oldest first.
     ListForms {} => Vec<String>, "/registry/list";
+    /// Whether a form id is taken.
+    HasForm { pub id: String } => bool, "/registry/has";
+    /// Lists endpoints (`complete`: every endpoint is listed now, from the recovery sweep).
+    IndexEndpoints { pub entries: Vec<EndpointEntry>, pub complete: bool } => Done, "/registry/endpoints/add";
+    /// Unlists an endpoint.
+    UnlistEndpoint { pub id: String } => Done, "/registry/endpoints/remove";
+    /// Whether an endpoint may exist: it is listed, or not every endpoint is listed yet.
+    MayHaveEndpoint { pub id: String } => bool, "/registry/endpoints/has";
 
     /// The object's work counters (any object; not itself counted).
     ReadWork {} => crate::work::WorkCounts, "/work";
@@ -363,6 +371,15 @@ impl Event {
             } => test_payload(message_id, endpoint_id, form_id, *at_ms),
         }
     }
+}
+
+/// An endpoint and its form, as the registry lists it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EndpointEntry {
+    /// `ep_…`.
+    pub id: String,
+    /// Its form.
+    pub form_id: String,
 }
 
 /// One event for one endpoint's queue.

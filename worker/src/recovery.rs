@@ -6,7 +6,7 @@ use worker::Env;
 
 use crate::error::ApiResult;
 use crate::objects::log_failure;
-use crate::protocol::{ListForms, RecoverEndpoint, RecoverForm};
+use crate::protocol::{EndpointEntry, IndexEndpoints, ListForms, RecoverEndpoint, RecoverForm};
 use crate::rpc;
 
 /// Objects poked at once (the runtime allows six simultaneous subrequests per invocation).
@@ -16,16 +16,39 @@ const PARALLEL: usize = 6;
 pub async fn sweep(env: &Env) -> ApiResult<()> {
     let form_ids = rpc::call(&rpc::registry(env)?, &ListForms {}).await?;
     let mut endpoint_ids = Vec::new();
+    let mut entries = Vec::new();
+    let mut every_form_answered = true;
     for chunk in form_ids.chunks(PARALLEL) {
-        let calls = chunk
-            .iter()
-            .map(|id| async move { rpc::call(&rpc::form(env, id)?, &RecoverForm {}).await });
-        for answer in join_all(calls).await {
+        let calls = chunk.iter().map(|id| async move {
+            let answer = async { rpc::call(&rpc::form(env, id)?, &RecoverForm {}).await }.await;
+            (id, answer)
+        });
+        for (form_id, answer) in join_all(calls).await {
             match answer {
-                Ok(recovered) => endpoint_ids.extend(recovered.endpoint_ids),
-                Err(err) => log_failure("front", "recover_form", &err),
+                Ok(recovered) => {
+                    entries.extend(recovered.endpoint_ids.iter().map(|id| EndpointEntry {
+                        id: id.clone(),
+                        form_id: form_id.clone(),
+                    }));
+                    endpoint_ids.extend(recovered.endpoint_ids);
+                }
+                // A listed id whose form was never made: it has no endpoints.
+                Err(err) if err.status == 404 => {}
+                Err(err) => {
+                    every_form_answered = false;
+                    log_failure("front", "recover_form", &err);
+                }
             }
         }
+    }
+    // Endpoints made before the registry listed them are listed now; once every form answered,
+    // the list is complete and public routes refuse unlisted ids.
+    let index = IndexEndpoints {
+        entries,
+        complete: every_form_answered,
+    };
+    if let Err(err) = async { rpc::call(&rpc::registry(env)?, &index).await }.await {
+        log_failure("front", "index_endpoints", &err);
     }
     for chunk in endpoint_ids.chunks(PARALLEL) {
         let calls = chunk.iter().map(|id| async move {

@@ -13,11 +13,12 @@ use crate::http::body;
 use crate::log::{emit, LogLine};
 use crate::platform::{new_id, now_ms};
 use crate::protocol::{
-    AddEndpoint, ClaimForm, DeleteEndpoint, DeleteForm, DeleteSubmission, GetDelivery, GetEndpoint,
-    GetForm, GetSubmission, InitEndpoint, InitForm, ListAttempts, ListDeliveries, ListForms,
-    ListSubmissions, MarkNotSpam, PageQuery, PatchEndpoint, PatchForm, PublicKeys, ReleaseForm,
-    RemoveEndpoint, ReplayFailed, ReplaySubmission, ResendDelivery, RetryDelivery, RotateSecret,
-    SendTest, SubmissionFilter,
+    AddEndpoint, ClaimForm, DeleteEndpoint, DeleteForm, DeleteSubmission, EndpointEntry,
+    GetDelivery, GetEndpoint, GetForm, GetSubmission, IndexEndpoints, InitEndpoint, InitForm,
+    ListAttempts, ListDeliveries, ListForms, ListSubmissions, MarkNotSpam, MayHaveEndpoint,
+    PageQuery, PatchEndpoint, PatchForm, PublicKeys, ReleaseForm, RemoveEndpoint, ReplayFailed,
+    ReplaySubmission, ResendDelivery, RetryDelivery, RotateSecret, SendTest, SubmissionFilter,
+    UnlistEndpoint,
 };
 use crate::rpc;
 use crate::settings::{EndpointFields, EndpointSettings, FormFields, FormSettings};
@@ -305,6 +306,13 @@ async fn endpoint_route(
             let shards = crate::http::shards::count(env, form_id).await?;
             crate::http::shards::sync(env, form_id, shards).await?;
             rpc::call(&stub, &DeleteEndpoint {}).await?;
+            // Best effort: a listed id whose object is gone only answers 404 from that object.
+            let unlist = UnlistEndpoint {
+                id: endpoint_id.to_string(),
+            };
+            if let Err(err) = async { rpc::call(&rpc::registry(env)?, &unlist).await }.await {
+                crate::objects::log_failure("front", "unlist_endpoint", &err);
+            }
             no_content()
         }
         (Method::Post, [action @ ("enable" | "disable")]) => {
@@ -563,6 +571,17 @@ async fn create_endpoint(
         &InitEndpoint { settings, secret },
     )
     .await?;
+    rpc::call(
+        &rpc::registry(env)?,
+        &IndexEndpoints {
+            entries: vec![EndpointEntry {
+                id: id.clone(),
+                form_id: form_id.to_string(),
+            }],
+            complete: false,
+        },
+    )
+    .await?;
     rpc::call(&form, &AddEndpoint { endpoint_id: id }).await?;
     let shards = crate::http::shards::count(env, form_id).await?;
     crate::http::shards::sync(env, form_id, shards).await?;
@@ -579,7 +598,21 @@ pub async fn public_keys(env: &Env, endpoint_id: &str) -> Result<Response> {
                 .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
     });
     let answer = if well_formed {
-        async { rpc::call(&rpc::endpoint(env, endpoint_id)?, &PublicKeys {}).await }.await
+        async {
+            // An id the registry does not list never reaches an object (which would get storage).
+            let call = MayHaveEndpoint {
+                id: endpoint_id.to_string(),
+            };
+            if !rpc::call(&rpc::registry(env)?, &call).await? {
+                return Err(ApiError::new(
+                    404,
+                    "endpoint_not_found",
+                    "no endpoint with this id",
+                ));
+            }
+            rpc::call(&rpc::endpoint(env, endpoint_id)?, &PublicKeys {}).await
+        }
+        .await
     } else {
         Err(ApiError::new(
             404,
@@ -587,12 +620,16 @@ pub async fn public_keys(env: &Env, endpoint_id: &str) -> Result<Response> {
             "no endpoint with this id",
         ))
     };
-    let mut resp = match answer {
-        Ok(keys) => Response::from_json(&keys)?,
-        Err(err) => Response::from_json(&err.body())?.with_status(err.status),
+    // Keys are cached for five minutes; a refusal is not (the endpoint may be made next).
+    let (mut resp, cache) = match answer {
+        Ok(keys) => (Response::from_json(&keys)?, "public, max-age=300"),
+        Err(err) => (
+            Response::from_json(&err.body())?.with_status(err.status),
+            "no-store",
+        ),
     };
     let headers = resp.headers_mut();
     headers.set("access-control-allow-origin", "*")?;
-    headers.set("cache-control", "public, max-age=300")?;
+    headers.set("cache-control", cache)?;
     Ok(resp)
 }

@@ -11,22 +11,63 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{body, pages};
 use crate::log::{emit, LogLine};
 use crate::platform::now_ms;
-use crate::protocol::{GetForm, IngestAnswer, IngestContext, IngestRequest, INGEST_PATH};
+use crate::protocol::{GetForm, HasForm, IngestAnswer, IngestContext, IngestRequest, INGEST_PATH};
 use crate::rpc;
 use crate::settings::MAX_BODY_BYTES_LIMIT;
-use crate::views::{Accepted, CaptchaWidget};
+use crate::views::{Accepted, CaptchaWidget, FormView};
 
 /// How long this isolate trusts a form's body limit it has read (a limit changed by `PATCH` is
 /// enforced exactly by the form's object anyway; this one only keeps memory bounded).
 const LIMIT_CACHE_MS: i64 = 10_000;
 /// Forms whose limit this isolate remembers at once.
 const LIMIT_CACHE_ENTRIES: usize = 1_000;
+/// How long this isolate trusts that a form id exists (a deleted form's object answers 404
+/// itself; this only keeps unknown ids away from the objects).
+const KNOWN_CACHE_MS: i64 = 600_000;
 
 thread_local! {
     /// Form id → (body limit, when read).
     static BODY_LIMITS: RefCell<HashMap<String, (u64, i64)>> = RefCell::new(HashMap::new());
     /// Each form's `shards`, read with its body limit (same cache life).
     static SHARDS: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
+    /// Form id → when the registry last said it exists.
+    static KNOWN: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
+}
+
+/// The settings of a form that exists. An id the registry does not list is refused
+/// before its object is reached: reaching an object gives it storage (locally, a SQLite file of
+/// its own), so a client trying random ids would fill the disk.
+async fn public_form(env: &Env, form_id: &str) -> ApiResult<FormView> {
+    if !is_valid_form_id(form_id) {
+        return Err(ApiError::form_not_found());
+    }
+    let now = now_ms();
+    let known = KNOWN.with(|known| {
+        known
+            .borrow()
+            .get(form_id)
+            .is_some_and(|at| now.saturating_sub(*at) < KNOWN_CACHE_MS)
+    });
+    if !known {
+        let exists = rpc::call(
+            &rpc::registry(env)?,
+            &HasForm {
+                id: form_id.to_string(),
+            },
+        )
+        .await?;
+        if !exists {
+            return Err(ApiError::form_not_found());
+        }
+        KNOWN.with(|known| {
+            let mut known = known.borrow_mut();
+            if known.len() >= LIMIT_CACHE_ENTRIES {
+                known.clear();
+            }
+            known.insert(form_id.to_string(), now);
+        });
+    }
+    rpc::call(&rpc::form(env, form_id)?, &GetForm {}).await
 }
 
 /// Handles every method on `/f/{form_id}`.
@@ -170,7 +211,7 @@ async fn body_limit(env: &Env, form_id: &str) -> ApiResult<u64> {
     if let Some(limit) = cached {
         return Ok(limit);
     }
-    let form = rpc::call(&rpc::form(env, form_id)?, &GetForm {}).await?;
+    let form = public_form(env, form_id).await?;
     let limit = form.max_body_bytes.min(MAX_BODY_BYTES_LIMIT);
     SHARDS.with(|shards| {
         let mut shards = shards.borrow_mut();
@@ -272,7 +313,7 @@ fn respond_error(
 }
 
 async fn preflight(env: &Env, form_id: &str, origin: Option<&str>) -> Result<Response> {
-    let form = match async { rpc::call(&rpc::form(env, form_id)?, &GetForm {}).await }.await {
+    let form = match public_form(env, form_id).await {
         Ok(form) => form,
         Err(err) => return respond_error(&err, true, None, None),
     };
@@ -298,10 +339,7 @@ async fn preflight(env: &Env, form_id: &str, origin: Option<&str>) -> Result<Res
 /// minute: site keys are meant to be embedded in pages, and the secret is never part of it.
 pub async fn captcha_widget(env: &Env, form_id: &str) -> Result<Response> {
     let result = async {
-        if !is_valid_form_id(form_id) {
-            return Err(ApiError::form_not_found());
-        }
-        let form = rpc::call(&rpc::form(env, form_id)?, &GetForm {}).await?;
+        let form = public_form(env, form_id).await?;
         form.captcha
             .as_ref()
             .map(CaptchaWidget::of)
