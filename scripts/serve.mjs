@@ -304,6 +304,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       tokenNote = `generated; stored in ${tokenFile} (mode 600)`;
     }
   }
+  // The worker refuses to run its admin API with a guessable token (503 admin_token_weak).
+  if ([...adminToken].length < 16) {
+    console.error("ADMIN_TOKEN must be at least 16 characters: a short token can be guessed (unset it to have one generated, or use `openssl rand -hex 32`)");
+    process.exit(2);
+  }
   const ssrfAllowlist = process.env.SSRF_ALLOWLIST ?? "";
   const trustClientIp = process.env.FORMHOOK_TRUST_CLIENT_IP === "1";
   const worker = await startWorker({

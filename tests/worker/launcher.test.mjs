@@ -103,6 +103,35 @@ test("without ADMIN_TOKEN a token is generated once, stored with mode 600, and r
   }
 });
 
+test("a guessable ADMIN_TOKEN: the launcher refuses it, and the worker keeps its admin API closed", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "formhook-launch-"));
+  try {
+    const child = spawn(process.execPath, [SERVE], { env: { ...process.env, PORT: String(await freePort()), FORMHOOK_DATA: dir, ADMIN_TOKEN: "changeme" }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    const [code] = await new Promise((r) => child.once("close", (...args) => r(args)));
+    assert.equal(code, 2, out);
+    assert.match(out, /ADMIN_TOKEN must be at least 16 characters/);
+    assert.ok(!out.includes("changeme"), "the token is not echoed");
+    // A worker given one anyway (deployed with `wrangler secret put`): 503 for every admin call,
+    // the right token included.
+    const { startWorker } = await import("../../scripts/serve.mjs");
+    const worker = await startWorker({ port: 0, persistDir: join(dir, "w"), adminToken: "changeme", quiet: true, logLevel: "warn" });
+    try {
+      for (const auth of ["Bearer changeme", "Bearer wrong-guess", ""]) {
+        const res = await fetch(`${worker.url}/api/forms`, { headers: auth ? { authorization: auth } : {} });
+        assert.equal(res.status, 503, auth);
+        assert.equal((await res.json()).error.code, "admin_token_weak");
+      }
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Every process's command line, as `ps` shows it to any user of the machine.
 const psArgs = () => execFileSync("ps", ["-eo", "args", "--no-headers"], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
 

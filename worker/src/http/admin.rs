@@ -46,6 +46,9 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> 
     Ok(resp)
 }
 
+/// The shortest `ADMIN_TOKEN` the admin API runs with: a short token can be guessed.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
+
 fn authorize(req: &Request, env: &Env) -> ApiResult<()> {
     let expected = env
         .secret("ADMIN_TOKEN")
@@ -57,6 +60,14 @@ fn authorize(req: &Request, env: &Env) -> ApiResult<()> {
             503,
             "admin_disabled",
             "the admin API is disabled: set the ADMIN_TOKEN secret",
+        ));
+    }
+    // Checked before the caller's token is looked at, so a guess learns nothing.
+    if expected.chars().count() < MIN_ADMIN_TOKEN_CHARS {
+        return Err(ApiError::new(
+            503,
+            "admin_token_weak",
+            "the admin API is disabled: ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)",
         ));
     }
     let given = req
