@@ -433,7 +433,10 @@ pub fn document() -> Value {
         responses.insert(op.status.to_string(), ok);
         let admin = op.path.starts_with("/api/");
         let auth_errors: &[(u16, &str)] = if admin {
-            &[(401, "unauthorized"), (503, "admin_disabled, admin_token_weak")]
+            &[
+                (401, "unauthorized"),
+                (503, "admin_disabled, admin_token_weak"),
+            ]
         } else {
             &[]
         };
