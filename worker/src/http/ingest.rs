@@ -2,7 +2,9 @@
 //! answers the way the client asked: JSON for scripts, a `303` redirect for HTML form posts.
 
 use formhook::event::Meta;
-use formhook::ingest::{is_delivery_loop, is_valid_form_id, origin_allowed, wants_json};
+use formhook::ingest::{
+    is_delivery_loop, is_valid_form_id, meta_header, origin_allowed, wants_json,
+};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::{Context, Env, Method, Request, Response, Result};
@@ -137,18 +139,20 @@ async fn submit(
     };
     // The form's own limit, known before the first byte is read (unknown forms end here).
     let limit = body_limit(env, form_id).await?;
+    // What a submission keeps of a header is capped: headers are outside the body limit.
+    let kept = |name: &str| header(name).map(|v| meta_header(&v).to_string());
     let context = IngestContext {
         content_type: header("content-type").unwrap_or_default(),
         origin,
         meta: Meta {
             ip: Some(
-                header("cf-connecting-ip")
+                kept("cf-connecting-ip")
                     .filter(|_| trusts_client_ip(env))
                     .unwrap_or_else(|| "unknown".into()),
             ),
             country: req.cf().and_then(|cf| cf.country()),
-            user_agent: header("user-agent"),
-            referer: header("referer"),
+            user_agent: kept("user-agent"),
+            referer: kept("referer"),
             captcha: None,
             charset: None,
         },
