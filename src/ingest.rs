@@ -185,7 +185,10 @@ mod tests {
         assert_eq!(meta_header(&long).len(), MAX_META_HEADER_BYTES);
         // A two-byte character straddling the cap is dropped whole, never split.
         let straddling = alloc::format!("{}é", "a".repeat(MAX_META_HEADER_BYTES - 1));
-        assert_eq!(meta_header(&straddling), "a".repeat(MAX_META_HEADER_BYTES - 1));
+        assert_eq!(
+            meta_header(&straddling),
+            "a".repeat(MAX_META_HEADER_BYTES - 1)
+        );
         let exact = alloc::format!("{}é", "a".repeat(MAX_META_HEADER_BYTES - 2));
         assert_eq!(meta_header(&exact), exact);
     }
