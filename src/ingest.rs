@@ -126,6 +126,22 @@ impl SpamReason {
     }
 }
 
+/// The most bytes of one request header a submission keeps in its
+/// [`Meta`](crate::event::Meta) (`User-Agent`, `Referer`, the client address). A browser's are a
+/// few hundred bytes; headers are not counted in the form's body limit, so without this a
+/// three-byte post could store, and deliver to every endpoint, the edge's whole header allowance.
+pub const MAX_META_HEADER_BYTES: usize = 2048;
+
+/// `value` as a submission keeps it: at most [`MAX_META_HEADER_BYTES`] bytes, cut at a character
+/// boundary (a browser's value is never cut).
+pub fn meta_header(value: &str) -> &str {
+    let mut end = value.len().min(MAX_META_HEADER_BYTES);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value.get(..end).unwrap_or_default()
+}
+
 /// A form id chosen by a user: 1 to 64 of `a-z 0-9 _ -`, starting with a letter or digit, so it
 /// is safe in URLs and object names.
 pub fn is_valid_form_id(id: &str) -> bool {
@@ -159,6 +175,23 @@ pub fn is_valid_redirect(target: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn meta_headers_are_capped_at_a_character_boundary() {
+        let browser = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0";
+        assert_eq!(meta_header(browser), browser);
+        assert_eq!(meta_header(""), "");
+        let long = "u".repeat(200_000);
+        assert_eq!(meta_header(&long).len(), MAX_META_HEADER_BYTES);
+        // A two-byte character straddling the cap is dropped whole, never split.
+        let straddling = alloc::format!("{}é", "a".repeat(MAX_META_HEADER_BYTES - 1));
+        assert_eq!(
+            meta_header(&straddling),
+            "a".repeat(MAX_META_HEADER_BYTES - 1)
+        );
+        let exact = alloc::format!("{}é", "a".repeat(MAX_META_HEADER_BYTES - 2));
+        assert_eq!(meta_header(&exact), exact);
+    }
 
     #[test]
     fn formhook_deliveries_are_recognised() {

@@ -61,6 +61,23 @@ impl fmt::Display for RateLimited {
 
 impl core::error::Error for RateLimited {}
 
+impl RateLimited {
+    /// When the refused client's budget refills, in Unix ms, for a refusal made at `now_ms`
+    /// (`Retry-After` is rounded up to whole seconds, so this is at most a second late). A front
+    /// that remembers it can refuse the client's next posts itself, before reading their bodies.
+    pub const fn refills_at_ms(self, now_ms: u64) -> u64 {
+        now_ms.saturating_add(self.retry_after_secs.saturating_mul(1000))
+    }
+
+    /// The refusal still standing at `now_ms` for a client whose budget refills at
+    /// `refills_at_ms` (from [`RateLimited::refills_at_ms`]); `None` once it has refilled.
+    pub fn still_standing(refills_at_ms: u64, now_ms: u64) -> Option<Self> {
+        (now_ms < refills_at_ms).then(|| Self {
+            retry_after_secs: (refills_at_ms - now_ms).div_ceil(1000).max(1),
+        })
+    }
+}
+
 /// Counts submissions per client key per calendar minute.
 #[derive(Clone, Debug, Default)]
 pub struct RateLimiter {
@@ -105,6 +122,41 @@ mod tests {
     use super::*;
 
     const MINUTE_START: u64 = 1_700_000_040_000; // a multiple of 60 000
+
+    #[test]
+    fn a_remembered_refusal_stands_until_the_budget_refills() {
+        let mut limiter = RateLimiter::new();
+        let now = MINUTE_START + 45_500;
+        assert!(limiter.admit("203.0.113.7", 1, now).is_ok());
+        let refused = limiter.admit("203.0.113.7", 1, now).unwrap_err();
+        assert_eq!(refused.retry_after_secs, 15);
+        let refills = refused.refills_at_ms(now);
+        assert_eq!(refills, MINUTE_START + 60_500);
+        assert_eq!(
+            RateLimited::still_standing(refills, now + 1),
+            Some(RateLimited {
+                retry_after_secs: 15
+            })
+        );
+        assert_eq!(
+            RateLimited::still_standing(refills, refills - 1),
+            Some(RateLimited {
+                retry_after_secs: 1
+            })
+        );
+        assert_eq!(RateLimited::still_standing(refills, refills), None);
+        // The limiter itself has refilled by then: the front never refuses what it would admit
+        // for longer than the rounding of Retry-After.
+        assert!(limiter.admit("203.0.113.7", 1, refills).is_ok());
+        assert_eq!(RateLimited::still_standing(0, u64::MAX), None);
+        assert_eq!(
+            RateLimited {
+                retry_after_secs: u64::MAX
+            }
+            .refills_at_ms(1),
+            u64::MAX
+        );
+    }
 
     #[test]
     fn keys() {
