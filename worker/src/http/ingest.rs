@@ -27,6 +27,10 @@ const LIMIT_CACHE_ENTRIES: usize = 1_000;
 /// How long this isolate trusts that a form id exists (a deleted form's object answers 404
 /// itself; this only keeps unknown ids away from the objects).
 const KNOWN_CACHE_MS: i64 = 600_000;
+/// How long this isolate remembers that the registry does not list an id, so a page posting to a
+/// mistyped form id does not ask the registry on every post (a form made meanwhile waits this
+/// long in an isolate that cached its id as unknown).
+const UNKNOWN_CACHE_MS: i64 = 10_000;
 
 /// A client of one form: (form id, client key as the core's `rate::client_key` makes it).
 type FormClient = (String, String);
@@ -38,6 +42,9 @@ thread_local! {
     static SHARDS: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
     /// Form id → when the registry last said it exists.
     static KNOWN: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
+    /// Form id → when the registry last said it does not (kept apart from `KNOWN`, so a flood of
+    /// random ids, which fills and clears this map, never pushes out the forms that exist).
+    static UNKNOWN: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
     /// (Form id, client key) → when the client's budget refills (Unix ms) and the limit, for
     /// clients the form's object refused with `429 rate_limited`. Until then this isolate
     /// refuses their posts itself, before reading the body: the object's refusal came after the
@@ -55,12 +62,22 @@ async fn public_form(env: &Env, form_id: &str) -> ApiResult<FormView> {
         return Err(ApiError::form_not_found());
     }
     let now = now_ms();
+    let fresh = |at: &i64, ttl: i64| now.saturating_sub(*at) < ttl;
     let known = KNOWN.with(|known| {
         known
             .borrow()
             .get(form_id)
-            .is_some_and(|at| now.saturating_sub(*at) < KNOWN_CACHE_MS)
+            .is_some_and(|at| fresh(at, KNOWN_CACHE_MS))
     });
+    if !known
+        && UNKNOWN.with(|u| {
+            u.borrow()
+                .get(form_id)
+                .is_some_and(|at| fresh(at, UNKNOWN_CACHE_MS))
+        })
+    {
+        return Err(ApiError::form_not_found());
+    }
     if !known {
         let exists = rpc::call(
             &rpc::registry(env)?,
@@ -70,6 +87,13 @@ async fn public_form(env: &Env, form_id: &str) -> ApiResult<FormView> {
         )
         .await?;
         if !exists {
+            UNKNOWN.with(|unknown| {
+                let mut unknown = unknown.borrow_mut();
+                if unknown.len() >= LIMIT_CACHE_ENTRIES {
+                    unknown.clear();
+                }
+                unknown.insert(form_id.to_string(), now);
+            });
             return Err(ApiError::form_not_found());
         }
         KNOWN.with(|known| {
