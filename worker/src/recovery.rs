@@ -15,7 +15,6 @@ const PARALLEL: usize = 6;
 /// Asks every form and endpoint to re-arm its alarm if it has pending work.
 pub async fn sweep(env: &Env) -> ApiResult<()> {
     let form_ids = rpc::call(&rpc::registry(env)?, &ListForms {}).await?;
-    let mut endpoint_ids = Vec::new();
     let mut entries = Vec::new();
     let mut every_form_answered = true;
     for chunk in form_ids.chunks(PARALLEL) {
@@ -26,11 +25,10 @@ pub async fn sweep(env: &Env) -> ApiResult<()> {
         for (form_id, answer) in join_all(calls).await {
             match answer {
                 Ok(recovered) => {
-                    entries.extend(recovered.endpoint_ids.iter().map(|id| EndpointEntry {
-                        id: id.clone(),
+                    entries.extend(recovered.endpoint_ids.into_iter().map(|id| EndpointEntry {
+                        id,
                         form_id: form_id.clone(),
                     }));
-                    endpoint_ids.extend(recovered.endpoint_ids);
                 }
                 // A listed id whose form was never made: it has no endpoints.
                 Err(err) if err.status == 404 => {}
@@ -44,15 +42,15 @@ pub async fn sweep(env: &Env) -> ApiResult<()> {
     // Endpoints made before the registry listed them are listed now; once every form answered,
     // the list is complete and public routes refuse unlisted ids.
     let index = IndexEndpoints {
-        entries,
+        entries: entries.clone(),
         complete: every_form_answered,
     };
     if let Err(err) = async { rpc::call(&rpc::registry(env)?, &index).await }.await {
         log_failure("front", "index_endpoints", &err);
     }
-    for chunk in endpoint_ids.chunks(PARALLEL) {
-        let calls = chunk.iter().map(|id| async move {
-            rpc::call(&rpc::endpoint(env, id)?, &RecoverEndpoint {}).await
+    for chunk in entries.chunks(PARALLEL) {
+        let calls = chunk.iter().map(|entry| async move {
+            rpc::call(&rpc::endpoint(env, &entry.id)?, &RecoverEndpoint {}).await
         });
         for answer in join_all(calls).await {
             if let Err(err) = answer {

@@ -608,29 +608,18 @@ pub async fn public_keys(env: &Env, endpoint_id: &str) -> Result<Response> {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
     });
-    let answer = if well_formed {
-        async {
-            // An id the registry does not list never reaches an object (which would get storage).
-            let call = MayHaveEndpoint {
-                id: endpoint_id.to_string(),
-            };
-            if !rpc::call(&rpc::registry(env)?, &call).await? {
-                return Err(ApiError::new(
-                    404,
-                    "endpoint_not_found",
-                    "no endpoint with this id",
-                ));
-            }
-            rpc::call(&rpc::endpoint(env, endpoint_id)?, &PublicKeys {}).await
+    let not_found = || ApiError::new(404, "endpoint_not_found", "no endpoint with this id");
+    let answer = async {
+        // An id the registry does not list never reaches an object (which would get storage).
+        let call = MayHaveEndpoint {
+            id: endpoint_id.to_string(),
+        };
+        if !well_formed || !rpc::call(&rpc::registry(env)?, &call).await? {
+            return Err(not_found());
         }
-        .await
-    } else {
-        Err(ApiError::new(
-            404,
-            "endpoint_not_found",
-            "no endpoint with this id",
-        ))
-    };
+        rpc::call(&rpc::endpoint(env, endpoint_id)?, &PublicKeys {}).await
+    }
+    .await;
     // Keys are cached for five minutes; a refusal is not (the endpoint may be made next).
     let (mut resp, cache) = match answer {
         Ok(keys) => (Response::from_json(&keys)?, "public, max-age=300"),

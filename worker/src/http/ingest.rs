@@ -8,6 +8,8 @@ use formhook::ingest::{
 use formhook::rate::{client_key, RateLimited};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::Hash;
+use std::thread::LocalKey;
 use worker::{Context, Env, Method, Request, Response, Result};
 
 use crate::error::{ApiError, ApiResult};
@@ -54,6 +56,33 @@ thread_local! {
     static REFUSED: RefCell<HashMap<FormClient, (u64, Option<u64>)>> = RefCell::new(HashMap::new());
 }
 
+/// Puts `value` in one of this isolate's caches, emptying the cache first when it is full, so its
+/// memory stays bounded whatever ids clients send.
+fn remember<K: Eq + Hash, V>(cache: &'static LocalKey<RefCell<HashMap<K, V>>>, key: K, value: V) {
+    cache.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= LIMIT_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, value);
+    });
+}
+
+/// Whether `cache` noted `key` less than `ttl_ms` before `now`.
+fn noted_within(
+    cache: &'static LocalKey<RefCell<HashMap<String, i64>>>,
+    key: &str,
+    ttl_ms: i64,
+    now: i64,
+) -> bool {
+    cache.with(|cache| {
+        cache
+            .borrow()
+            .get(key)
+            .is_some_and(|at| now.saturating_sub(*at) < ttl_ms)
+    })
+}
+
 /// The settings of a form that exists. An id the registry does not list is refused
 /// before its object is reached: reaching an object gives it storage (locally, a SQLite file of
 /// its own), so a client trying random ids would fill the disk.
@@ -62,20 +91,8 @@ async fn public_form(env: &Env, form_id: &str) -> ApiResult<FormView> {
         return Err(ApiError::form_not_found());
     }
     let now = now_ms();
-    let fresh = |at: &i64, ttl: i64| now.saturating_sub(*at) < ttl;
-    let known = KNOWN.with(|known| {
-        known
-            .borrow()
-            .get(form_id)
-            .is_some_and(|at| fresh(at, KNOWN_CACHE_MS))
-    });
-    if !known
-        && UNKNOWN.with(|u| {
-            u.borrow()
-                .get(form_id)
-                .is_some_and(|at| fresh(at, UNKNOWN_CACHE_MS))
-        })
-    {
+    let known = noted_within(&KNOWN, form_id, KNOWN_CACHE_MS, now);
+    if !known && noted_within(&UNKNOWN, form_id, UNKNOWN_CACHE_MS, now) {
         return Err(ApiError::form_not_found());
     }
     if !known {
@@ -87,22 +104,10 @@ async fn public_form(env: &Env, form_id: &str) -> ApiResult<FormView> {
         )
         .await?;
         if !exists {
-            UNKNOWN.with(|unknown| {
-                let mut unknown = unknown.borrow_mut();
-                if unknown.len() >= LIMIT_CACHE_ENTRIES {
-                    unknown.clear();
-                }
-                unknown.insert(form_id.to_string(), now);
-            });
+            remember(&UNKNOWN, form_id.to_string(), now);
             return Err(ApiError::form_not_found());
         }
-        KNOWN.with(|known| {
-            let mut known = known.borrow_mut();
-            if known.len() >= LIMIT_CACHE_ENTRIES {
-                known.clear();
-            }
-            known.insert(form_id.to_string(), now);
-        });
+        remember(&KNOWN, form_id.to_string(), now);
     }
     rpc::call(&rpc::form(env, form_id)?, &GetForm {}).await
 }
@@ -252,13 +257,7 @@ fn remember_refusal(client: FormClient, err: &ApiError) {
         return;
     };
     let refills_at = RateLimited { retry_after_secs }.refills_at_ms(now_u64());
-    REFUSED.with(|refused| {
-        let mut refused = refused.borrow_mut();
-        if refused.len() >= LIMIT_CACHE_ENTRIES {
-            refused.clear();
-        }
-        refused.insert(client, (refills_at, err.limit));
-    });
+    remember(&REFUSED, client, (refills_at, err.limit));
 }
 
 async fn post_bytes_to(stub: &worker::Stub, framed: Vec<u8>) -> ApiResult<IngestAnswer> {
@@ -300,20 +299,8 @@ async fn body_limit(env: &Env, form_id: &str) -> ApiResult<u64> {
     }
     let form = public_form(env, form_id).await?;
     let limit = form.max_body_bytes.min(MAX_BODY_BYTES_LIMIT);
-    SHARDS.with(|shards| {
-        let mut shards = shards.borrow_mut();
-        if shards.len() >= LIMIT_CACHE_ENTRIES {
-            shards.clear();
-        }
-        shards.insert(form_id.to_string(), form.shards);
-    });
-    BODY_LIMITS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= LIMIT_CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(form_id.to_string(), (limit, now));
-    });
+    remember(&SHARDS, form_id.to_string(), form.shards);
+    remember(&BODY_LIMITS, form_id.to_string(), (limit, now));
     Ok(limit)
 }
 
