@@ -18,6 +18,7 @@
 //!   delivery loops ([`ingest`]); duplicate posts (a double-click) within a window
 //!   ([`duplicate`]); captcha verdicts from Turnstile, hCaptcha and reCAPTCHA
 //!   siteverify answers ([`captcha`]).
+//! - Time-ordered ids from a passed-in time and bits, and ids derived from a name ([`id`]).
 //! - Personal data: which fields and files each endpoint receives ([`redact`]); how long a
 //!   form keeps submissions, as age arithmetic over a passed-in clock ([`retention`]).
 //! - The SSRF guard for endpoint URLs: private addresses and internal names refused, with an
@@ -40,6 +41,7 @@ pub mod encoding;
 pub mod event;
 pub mod file_link;
 pub mod form;
+pub mod id;
 pub mod ingest;
 pub mod mac;
 pub mod quota;

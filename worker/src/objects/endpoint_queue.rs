@@ -104,8 +104,8 @@ fn upgrade(db: &Db) -> ApiResult<()> {
 /// event), so deliveries list in that order, and the same job always gets the same id.
 fn delivery_id(endpoint_id: &str, key: &str) -> Option<String> {
     let named = key.rsplit(':').next()?;
-    let at_ms = crate::platform::id_time(named)?;
-    Some(crate::platform::derived_id(
+    let at_ms = formhook::id::time_of(named)?;
+    Some(formhook::id::derived(
         "dlv",
         at_ms,
         &format!("{endpoint_id}\n{key}"),
